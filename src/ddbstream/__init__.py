@@ -1,0 +1,1 @@
+"""ddbstream placeholder while the package is assembled."""

@@ -1,0 +1,421 @@
+"""DynamoDB AttributeValue <-> Python, exactly, in the JSON form Lambda delivers.
+
+``deserialize`` turns one descriptor such as ``{"N": "12.5"}`` into Python and ``serialize`` is
+its inverse. The mapping is fixed and lossless::
+
+    S -> str        N -> Decimal      B -> bytes (base64 text on the wire)   BOOL -> bool
+    NULL -> None    M -> dict         L -> list     SS/NS/BS -> set of str/Decimal/bytes
+
+DynamoDB's rules are enforced rather than bent: numbers have at most 38 significant digits and
+magnitudes from 1E-130 to 9.99...E+125 (no NaN, no Infinity), sets are non-empty, of one type
+and without duplicates, binaries are canonical base64, every descriptor has exactly one type
+key, and documents nest at most 32 levels. Anything else raises :class:`DecodeError` (or
+:class:`EncodeError` when serializing) naming the path of the bad value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+from ._errors import DecodeError, PathItem
+
+__all__ = [
+    "MAX_NESTING_DEPTH",
+    "EncodeError",
+    "deserialize",
+    "deserialize_image",
+    "serialize",
+    "serialize_image",
+]
+
+#: DynamoDB documents nest at most 32 levels below a top-level attribute.
+MAX_NESTING_DEPTH = 32
+_MAX_DIGITS = 38
+_MIN_ADJUSTED = -130
+_MAX_ADJUSTED = 125
+
+# A plain decimal without exponent, at most 38 characters long, is always within DynamoDB's
+# precision and range; only other shapes pay for the full check.
+_SIMPLE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class EncodeError(DecodeError):
+    """A Python value that cannot be written as a DynamoDB AttributeValue.
+
+    It subclasses :class:`DecodeError` because it breaks the same DynamoDB rules; catch
+    ``DecodeError`` to handle both directions.
+    """
+
+
+class _Bad(Exception):
+    """Internal: a failure deep in a value; containers prepend their key on the way out."""
+
+    __slots__ = ("path", "reason")
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        self.path: list[PathItem] = []
+
+
+def _fail(reason: str) -> NoReturn:
+    raise _Bad(reason)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ---------------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------------
+
+
+def _number(text: Any) -> Decimal:
+    if type(text) is not str:
+        _fail(f"N value must be a string, got {type(text).__name__} {_short(text)}")
+    if len(text) <= _MAX_DIGITS and _SIMPLE_NUMBER.fullmatch(text):
+        return Decimal(text)
+    if not _NUMBER.fullmatch(text):
+        _fail(f"N value {_short(text)} is not a number")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        _fail(f"N value {_short(text)} is not a number")
+    _check_number(value, text)
+    return value
+
+
+def _check_number(value: Decimal, shown: object) -> None:
+    if not value.is_finite():
+        _fail(f"N value {_short(shown)} is not a finite number")
+    if not value:
+        return
+    _, digits, _ = value.as_tuple()
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    if significant > _MAX_DIGITS:
+        _fail(
+            f"N value {_short(shown)} has {significant} significant digits; "
+            f"DynamoDB keeps at most {_MAX_DIGITS}"
+        )
+    adjusted = value.adjusted()
+    if adjusted > _MAX_ADJUSTED:
+        _fail(f"N value {_short(shown)} is larger in magnitude than DynamoDB's 9.99...E+125")
+    if adjusted < _MIN_ADJUSTED:
+        _fail(f"N value {_short(shown)} is smaller in magnitude than DynamoDB's 1E-130")
+
+
+def _binary(text: Any) -> bytes:
+    if type(text) is not str:
+        _fail(f"B value must be base64 text, got {type(text).__name__} {_short(text)}")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        _fail(f"B value {_short(text)} is not valid base64")
+    if base64.b64encode(raw).decode("ascii") != text:
+        _fail(f"B value {_short(text)} is not canonical base64")
+    return raw
+
+
+def _string(value: Any) -> str:
+    if type(value) is not str:
+        _fail(f"S value must be a string, got {type(value).__name__} {_short(value)}")
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if type(value) is not bool:
+        _fail(f"BOOL value must be true or false, got {_short(value)}")
+    return value
+
+
+def _null(value: Any) -> None:
+    if value is not True:
+        _fail(f"NULL value must be true, got {_short(value)}")
+
+
+def _map(value: Any, depth: int) -> dict[str, Any]:
+    if type(value) is not dict:
+        if not isinstance(value, Mapping):
+            _fail(f"M value must be an object, got {type(value).__name__}")
+        value = dict(value)
+    if depth >= MAX_NESTING_DEPTH:
+        _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        try:
+            if type(key) is not str:
+                _fail(f"map key must be a string, got {type(key).__name__} {_short(key)}")
+            out[key] = _decode(item, depth + 1)
+        except _Bad as bad:
+            bad.path.append(key)
+            raise
+    return out
+
+
+def _list(value: Any, depth: int) -> list[Any]:
+    if type(value) is not list:
+        _fail(f"L value must be an array, got {type(value).__name__}")
+    if depth >= MAX_NESTING_DEPTH:
+        _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
+    out: list[Any] = []
+    for index, item in enumerate(value):
+        try:
+            out.append(_decode(item, depth + 1))
+        except _Bad as bad:
+            bad.path.append(index)
+            raise
+    return out
+
+
+def _set(tag: str, value: Any, member: Any) -> set[Any]:
+    if type(value) is not list:
+        _fail(f"{tag} value must be an array, got {type(value).__name__}")
+    if not value:
+        _fail(f"{tag} value is empty; DynamoDB sets hold at least one element")
+    out: set[Any] = set()
+    for index, item in enumerate(value):
+        try:
+            decoded = member(item)
+            if decoded in out:
+                _fail(f"{tag} value has the duplicate element {_short(item)}")
+        except _Bad as bad:
+            bad.path.append(index)
+            raise
+        out.add(decoded)
+    return out
+
+
+def _decode(av: Any, depth: int) -> Any:
+    if type(av) is not dict:
+        if not isinstance(av, Mapping):
+            _fail(f"an AttributeValue must be an object with one type key, got {_short(av)}")
+        av = dict(av)
+    if len(av) != 1:
+        if not av:
+            _fail("an AttributeValue must have exactly one type key, got none")
+        _fail(f"an AttributeValue must have exactly one type key, got {sorted(map(str, av))}")
+    for tag, value in av.items():
+        if tag == "S":
+            if type(value) is str:
+                return value
+            return _string(value)
+        if tag == "N":
+            if type(value) is str and len(value) <= _MAX_DIGITS and _SIMPLE_NUMBER.fullmatch(value):
+                return Decimal(value)
+            return _number(value)
+        if tag == "M":
+            return _map(value, depth)
+        if tag == "L":
+            return _list(value, depth)
+        if tag == "BOOL":
+            return _bool(value)
+        if tag == "NULL":
+            return _null(value)
+        if tag == "B":
+            return _binary(value)
+        if tag == "SS":
+            return _set(tag, value, _string)
+        if tag == "NS":
+            return _set(tag, value, _number)
+        if tag == "BS":
+            return _set(tag, value, _binary)
+        _fail(f"unknown AttributeValue type {_short(tag)}")
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def deserialize(attribute_value: Mapping[str, Any], *, path: tuple[PathItem, ...] = ()) -> Any:
+    """Decode one DynamoDB AttributeValue in Lambda's JSON form into Python.
+
+    Args:
+        attribute_value: a descriptor such as ``{"N": "12.5"}`` or ``{"M": {...}}``.
+        path: where the value sits, used only to locate errors (for example
+            ``("NewImage", "items")``).
+
+    Returns:
+        ``str``, ``Decimal``, ``bytes``, ``bool``, ``None``, ``dict``, ``list`` or ``set``.
+
+    Raises:
+        DecodeError: the value breaks a DynamoDB rule; ``exc.path`` locates it.
+
+    Example:
+        >>> from ddbstream import deserialize
+        >>> deserialize({"M": {"qty": {"N": "3"}, "tags": {"SS": ["a"]}}})
+        {'qty': Decimal('3'), 'tags': {'a'}}
+    """
+    try:
+        return _decode(attribute_value, 0)
+    except _Bad as bad:
+        raise DecodeError(bad.reason, path=path + tuple(reversed(bad.path))) from None
+    except RecursionError:  # pragma: no cover - depth is bounded before recursion runs out
+        raise DecodeError("value nests too deeply", path=path) from None
+
+
+def deserialize_image(
+    image: Mapping[str, Mapping[str, Any]], *, path: tuple[PathItem, ...] = ()
+) -> dict[str, Any]:
+    """Decode a whole item (``{"name": {"S": "x"}, ...}``) into a plain ``dict``.
+
+    Example:
+        >>> from ddbstream import deserialize_image
+        >>> deserialize_image({"InvoiceNumber": {"S": "ABC"}, "Amount": {"N": "100"}})
+        {'InvoiceNumber': 'ABC', 'Amount': Decimal('100')}
+    """
+    if not isinstance(image, Mapping):
+        raise DecodeError(f"an image must be an object, got {type(image).__name__}", path=path)
+    out: dict[str, Any] = {}
+    name: Any = None
+    try:
+        for name, av in image.items():
+            if type(name) is not str:
+                _fail(f"attribute name must be a string, got {_short(name)}")
+            out[name] = _decode(av, 0)
+    except _Bad as bad:
+        full = (*path, name, *reversed(bad.path))
+        raise DecodeError(bad.reason, path=full) from None
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------------------------
+
+
+def _encode_number(value: int | Decimal) -> str:
+    number = Decimal(value) if type(value) is not Decimal else value
+    _check_number(number, value)
+    return str(number)
+
+
+def _encode_binary(value: bytes | bytearray | memoryview) -> str:
+    return base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _encode_set(value: set[Any] | frozenset[Any]) -> dict[str, list[Any]]:
+    if not value:
+        _fail("an empty set cannot be stored; DynamoDB sets hold at least one element")
+    kinds = set()
+    for item in value:
+        if isinstance(item, str):
+            kinds.add("SS")
+        elif isinstance(item, bool):
+            _fail("a set of booleans cannot be stored; DynamoDB has SS, NS and BS only")
+        elif isinstance(item, (int, Decimal)):
+            kinds.add("NS")
+        elif isinstance(item, (bytes, bytearray, memoryview)):
+            kinds.add("BS")
+        else:
+            _fail(f"a set element must be str, int, Decimal or bytes, got {type(item).__name__}")
+    if len(kinds) != 1:
+        _fail(f"a set must hold one type, got {sorted(kinds)}")
+    tag = kinds.pop()
+    if tag == "SS":
+        return {"SS": sorted(value)}
+    if tag == "NS":
+        numbers = sorted(Decimal(v) for v in value)
+        return {"NS": [_encode_number(v) for v in numbers]}
+    return {"BS": [_encode_binary(v) for v in sorted(bytes(v) for v in value)]}
+
+
+def _encode(value: Any, depth: int) -> dict[str, Any]:
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is bool:
+        return {"BOOL": value}
+    if value is None:
+        return {"NULL": True}
+    if kind is int or kind is Decimal:
+        return {"N": _encode_number(value)}
+    if kind is float:
+        _fail(
+            f"float {value!r} is inexact; pass Decimal(str(x)) or an int "
+            "(DynamoDB numbers are decimal)"
+        )
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"B": _encode_binary(value)}
+    if isinstance(value, Mapping):
+        if depth >= MAX_NESTING_DEPTH:
+            _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            try:
+                if type(key) is not str:
+                    _fail(f"map key must be a string, got {type(key).__name__} {_short(key)}")
+                out[key] = _encode(item, depth + 1)
+            except _Bad as bad:
+                bad.path.append(key)
+                raise
+        return {"M": out}
+    if isinstance(value, (list, tuple)):
+        if depth >= MAX_NESTING_DEPTH:
+            _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
+        items: list[Any] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(_encode(item, depth + 1))
+            except _Bad as bad:
+                bad.path.append(index)
+                raise
+        return {"L": items}
+    if isinstance(value, (set, frozenset)):
+        return _encode_set(value)
+    if isinstance(value, bool):
+        return {"BOOL": bool(value)}
+    if isinstance(value, (int, Decimal)):
+        return {"N": _encode_number(value)}
+    if isinstance(value, str):
+        return {"S": str(value)}
+    binary = getattr(value, "value", None)  # boto3.dynamodb.types.Binary
+    if type(value).__name__ == "Binary" and isinstance(binary, bytes):
+        return {"B": _encode_binary(binary)}
+    _fail(f"cannot store a {type(value).__name__} in DynamoDB")
+
+
+def serialize(value: Any, *, path: tuple[PathItem, ...] = ()) -> dict[str, Any]:
+    """Encode a Python value as a DynamoDB AttributeValue in Lambda's JSON form.
+
+    The inverse of :func:`deserialize`: ``deserialize(serialize(v)) == v`` for every value
+    DynamoDB can hold. ``bytes`` become base64 text, sets are emitted in sorted order, and
+    numbers keep their exact decimal text (``Decimal("1.50")`` stays ``"1.50"``).
+
+    Raises:
+        EncodeError: a float (inexact), NaN or Infinity, a number beyond 38 digits or out of
+            range, an empty or mixed set, a non-string map key, or nesting beyond 32 levels.
+
+    Example:
+        >>> from decimal import Decimal
+        >>> from ddbstream import serialize
+        >>> serialize({"qty": 3, "price": Decimal("9.99"), "raw": b"hi"})
+        {'M': {'qty': {'N': '3'}, 'price': {'N': '9.99'}, 'raw': {'B': 'aGk='}}}
+    """
+    try:
+        return _encode(value, 0)
+    except _Bad as bad:
+        raise EncodeError(bad.reason, path=path + tuple(reversed(bad.path))) from None
+
+
+def serialize_image(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Encode a whole item (a mapping of attribute names to Python values).
+
+    Example:
+        >>> from ddbstream import serialize_image
+        >>> serialize_image({"InvoiceNumber": "ABC", "Amount": 100})
+        {'InvoiceNumber': {'S': 'ABC'}, 'Amount': {'N': '100'}}
+    """
+    if not isinstance(item, Mapping):
+        raise EncodeError(f"an item must be a mapping, got {type(item).__name__}")
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in item.items():
+        if type(name) is not str:
+            raise EncodeError(f"attribute name must be a string, got {_short(name)}")
+        out[name] = serialize(value, path=(name,))
+    return out
