@@ -6,7 +6,7 @@ do not know ddbstream::
 
     DDBStreamError(Exception)
     ├── DecodeError(DDBStreamError, ValueError)          bad AttributeValue / record / envelope
-    ├── ImageValidationError(DDBStreamError, ValueError) image does not fit the user's model
+    ├── ImageValidationError(DDBStreamError, ValueError) image does not fit the model
     ├── InvalidPattern(DDBStreamError, ValueError)       filter pattern AWS would reject
     ├── FilterNotExpressible(DDBStreamError, ValueError) DSL expression Lambda cannot evaluate
     ├── LimitExceeded(DDBStreamError, ValueError)        an AWS limit (filters, 4096 chars, 1 MB state)
@@ -72,7 +72,11 @@ class _DataError(DDBStreamError):
         super().__init__(reason)
 
     def in_record(
-        self, *, event_id: str | None, sequence_number: str | None, prefix: tuple[PathItem, ...] = ()
+        self,
+        *,
+        event_id: str | None,
+        sequence_number: str | None,
+        prefix: tuple[PathItem, ...] = (),
     ) -> _DataError:
         """Return the same error located inside a record (and under ``prefix``)."""
         return type(self)(
