@@ -42,6 +42,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy --strict src
+	$(VENV)/bin/mypy --strict tests/typing
 
 unit: $(STAMP) dynamodb-local
 	$(VENV)/bin/pytest
