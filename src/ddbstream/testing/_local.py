@@ -489,21 +489,24 @@ class DynamoDBLocal:
         self.stop()
 
 
-def _terminate(process: subprocess.Popen[bytes]) -> None:
-    if os.name == "nt":  # pragma: no cover
-        process.terminate()
-    else:
+def _signal_group(process: subprocess.Popen[bytes], *, hard: bool) -> None:
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        process.kill() if hard else process.terminate()
+        return
+    try:
+        os.killpg(process.pid, signal.SIGKILL if hard else signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):  # not a group leader (any more)
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
+            process.kill() if hard else process.terminate()
+
+
+def _terminate(process: subprocess.Popen[bytes]) -> None:
+    _signal_group(process, hard=False)
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        if os.name == "nt":  # pragma: no cover
-            process.kill()
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        _signal_group(process, hard=True)
+        process.wait(timeout=10)
 
 
 def _hint(log: str) -> str:
