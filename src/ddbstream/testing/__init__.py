@@ -1,1 +1,125 @@
-"""Testing kit for code that consumes DynamoDB streams."""
+"""Testing kit for code that consumes DynamoDB streams.
+
+* An event builder for unit tests: :func:`insert`, :func:`modify`, :func:`remove` make records
+  from plain Python items; :func:`lambda_event`, :func:`pipes_event`, :func:`kinesis_event` and
+  :func:`tumbling_window_event` wrap them in the envelope a handler receives; :class:`EventBuilder`
+  numbers records across events; :class:`FakeLambdaContext` is a context with a deadline.
+* Hypothesis strategies in :mod:`ddbstream.testing.strategies`, and :func:`change_histories` /
+  :func:`deliveries`: random consistent histories of a table and the at-least-once delivery
+  schedules Lambda could make of them.
+* DynamoDB Local: :class:`DynamoDBLocal`, :func:`install_dynamodb_local`, :func:`read_stream`,
+  plus pytest fixtures registered by the ``ddbstream`` pytest plugin.
+
+Everything is imported on first use: ``import ddbstream.testing`` loads neither hypothesis, nor
+pytest, nor boto3.
+
+Example:
+    >>> from ddbstream import StreamEvent
+    >>> from ddbstream.testing import insert, lambda_event
+    >>> StreamEvent.from_lambda(lambda_event(insert({"pk": "a"}))).records[0].keys["pk"]
+    'a'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import strategies
+    from ._context import FakeLambdaContext
+    from ._events import (
+        EventBuilder,
+        insert,
+        kinesis_event,
+        lambda_event,
+        modify,
+        pipes_event,
+        remove,
+        tumbling_window_event,
+    )
+    from ._histories import (
+        ChangeHistory,
+        Delivery,
+        DeliverySchedule,
+        change_histories,
+        deliveries,
+    )
+    from ._local import (
+        DYNAMODB_LOCAL_NPM_VERSION,
+        DynamoDBLocal,
+        dynamodb_local_env,
+        install_dynamodb_local,
+    )
+    from ._plugin import LocalTable, MakeTable
+    from ._streams import order_shards, read_stream
+
+__all__ = [
+    "DYNAMODB_LOCAL_NPM_VERSION",
+    "ChangeHistory",
+    "Delivery",
+    "DeliverySchedule",
+    "DynamoDBLocal",
+    "EventBuilder",
+    "FakeLambdaContext",
+    "LocalTable",
+    "MakeTable",
+    "change_histories",
+    "deliveries",
+    "dynamodb_local_env",
+    "insert",
+    "install_dynamodb_local",
+    "kinesis_event",
+    "lambda_event",
+    "modify",
+    "order_shards",
+    "pipes_event",
+    "read_stream",
+    "remove",
+    "strategies",
+    "tumbling_window_event",
+]
+
+_LAZY: dict[str, str] = {
+    "FakeLambdaContext": "._context",
+    "EventBuilder": "._events",
+    "insert": "._events",
+    "kinesis_event": "._events",
+    "lambda_event": "._events",
+    "modify": "._events",
+    "pipes_event": "._events",
+    "remove": "._events",
+    "tumbling_window_event": "._events",
+    "ChangeHistory": "._histories",
+    "Delivery": "._histories",
+    "DeliverySchedule": "._histories",
+    "change_histories": "._histories",
+    "deliveries": "._histories",
+    "DYNAMODB_LOCAL_NPM_VERSION": "._local",
+    "DynamoDBLocal": "._local",
+    "dynamodb_local_env": "._local",
+    "install_dynamodb_local": "._local",
+    "LocalTable": "._plugin",
+    "MakeTable": "._plugin",
+    "order_shards": "._streams",
+    "read_stream": "._streams",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "strategies":
+        return importlib.import_module(".strategies", __name__)
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'ddbstream.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    if isinstance(value, type) or callable(value):
+        with contextlib.suppress(AttributeError, TypeError):
+            value.__module__ = __name__
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
