@@ -71,7 +71,8 @@ def _same(a: object, b: object) -> bool:
 
 
 def _name_of(obj: object) -> str:
-    return str(getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or repr(obj))
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    return str(name or type(obj).__qualname__).rpartition("<locals>.")[2]
 
 
 @dataclass(frozen=True, slots=True)

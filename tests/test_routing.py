@@ -1,0 +1,234 @@
+"""Router: registration, conditions, fan-out order, default route, typed routes, errors that
+are not a record's fault."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from ddbstream import DecodeError, UsageError
+from ddbstream._records import EventName, StreamRecord
+from ddbstream._routing import Route, Router
+from ddbstream.testing import insert, kinesis_event, lambda_event, modify, pipes_event, remove
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusIs:
+    """A condition object with ``.matches`` (the filter DSL's protocol)."""
+
+    status: str
+
+    def matches(self, record: StreamRecord[Any]) -> bool:
+        image = record.new_image
+        return image is not None and image.get("status") == self.status
+
+
+def is_insert(record: StreamRecord[Any]) -> bool:
+    return record.event_name is EventName.INSERT
+
+
+def event() -> dict[str, Any]:
+    return lambda_event(
+        insert({"pk": "a", "status": "NEW"}),
+        modify({"pk": "a", "status": "NEW"}, {"pk": "a", "status": "SHIPPED"}),
+        remove({"pk": "a", "status": "SHIPPED"}),
+        insert({"pk": "b", "status": "SHIPPED"}),
+    )
+
+
+def test_fan_out_runs_matching_routes_in_registration_order() -> None:
+    router = Router()
+    calls: list[tuple[str, str]] = []
+
+    @router.route(StatusIs("SHIPPED"))
+    def shipped(record: StreamRecord[Any]) -> None:
+        calls.append(("shipped", record.event_name.value))
+
+    @router.route(is_insert)
+    def inserted(record: StreamRecord[Any]) -> None:
+        calls.append(("inserted", record.event_name.value))
+
+    result = router.process(event())
+    assert calls == [
+        ("inserted", "INSERT"),
+        ("shipped", "MODIFY"),
+        ("shipped", "INSERT"),
+        ("inserted", "INSERT"),
+    ]
+    assert [r.event_name for r in result.unmatched] == [EventName.REMOVE]
+    assert len(result.processed) == 4
+
+
+def test_default_route_gets_only_unmatched_records() -> None:
+    router = Router()
+    seen: list[str] = []
+    router.add(is_insert, lambda r: seen.append("insert"))
+
+    @router.default
+    def other(record: StreamRecord[Any]) -> None:
+        seen.append(f"default {record.event_name}")
+
+    result = router.process(event())
+    assert seen == ["insert", "default MODIFY", "default REMOVE", "insert"]
+    assert len(result.unmatched) == 2
+    assert router.default_route is not None
+    assert router.default_route.name == "other"
+    assert set(result.route_durations) == {"<lambda>", "other"}
+
+
+def test_second_default_route_is_refused() -> None:
+    router = Router()
+    router.default(print)
+    with pytest.raises(UsageError, match="default route is already"):
+        router.default(repr)
+
+
+def test_unmatched_records_without_default_are_processed_and_counted() -> None:
+    router = Router()
+    router.add(StatusIs("NOPE"), print)
+    result = router.process(event())
+    assert len(result.unmatched) == len(result.processed) == 4
+    assert result.response() == {"batchItemFailures": []}
+
+
+def test_same_function_and_condition_twice_is_an_error() -> None:
+    router = Router()
+
+    def fn(record: StreamRecord[Any]) -> None: ...
+
+    router.add(StatusIs("SHIPPED"), fn)
+    with pytest.raises(UsageError, match="already routed"):
+        router.add(StatusIs("SHIPPED"), fn)
+    router.add(StatusIs("NEW"), fn)  # another condition is another route
+    router.add(StatusIs("SHIPPED"), lambda r: None)  # another function too
+    assert [r.name for r in router.routes] == ["fn", "fn#2", "<lambda>"]
+
+
+def test_bad_condition_and_handler_are_usage_errors() -> None:
+    router = Router()
+    with pytest.raises(UsageError, match="condition"):
+        router.add("status == 'x'", print)
+    with pytest.raises(UsageError, match="callable"):
+        router.add(is_insert, "print")  # type: ignore[arg-type]
+
+
+def test_condition_that_raises_is_not_the_records_fault() -> None:
+    router = Router()
+    ran: list[str] = []
+
+    def buggy(record: StreamRecord[Any]) -> bool:
+        raise TypeError("bug in a predicate")
+
+    router.add(lambda r: True, lambda r: ran.append(r.keys["pk"]))
+    router.add(buggy, print)
+    with pytest.raises(TypeError, match="bug in a predicate"):
+        router.handle(event(), None)
+    assert ran == []
+
+
+def test_condition_that_hits_a_decode_error_fails_the_record() -> None:
+    router = Router(policy="continue")
+    router.add(lambda r: r.new_image is not None and r.new_image["n"] > 1, print)
+    bad = lambda_event(insert({"pk": "a", "n": 1}), insert({"pk": "b", "n": 2}))
+    bad["Records"][0]["dynamodb"]["NewImage"]["n"] = {"N": "?"}
+    result = router.process(bad)
+    assert isinstance(result.failed[0].exception, DecodeError)
+    assert len(result.processed) == 1
+
+
+def test_typed_route_gets_the_bound_record() -> None:
+    from pydantic import BaseModel
+
+    class Order(BaseModel):
+        pk: str
+        status: str
+
+    router = Router()
+    got: list[Any] = []
+
+    @router.route(StatusIs("SHIPPED"), model=Order)
+    def shipped(record: StreamRecord[Order]) -> None:
+        got.append((record.model, record.new))
+
+    router.handle(event())
+    assert got == [
+        (Order, Order(pk="a", status="SHIPPED")),
+        (Order, Order(pk="b", status="SHIPPED")),
+    ]
+
+
+def test_model_mismatch_fails_before_any_route_of_the_record_runs() -> None:
+    from pydantic import BaseModel
+
+    class Strict(BaseModel):
+        pk: str
+        qty: int
+
+    router = Router()
+    ran: list[str] = []
+    router.add(is_insert, lambda r: ran.append("untyped"))
+    router.add(is_insert, lambda r: ran.append("typed"), model=Strict)
+    result = router.process(lambda_event(insert({"pk": "a", "qty": "lots"})))
+    assert ran == []
+    assert result.failed[0].exception.__class__.__name__ == "ImageValidationError"
+
+
+def test_route_failure_in_fan_out_stops_the_batch_and_later_routes() -> None:
+    router = Router()
+    ran: list[str] = []
+
+    def fails(record: StreamRecord[Any]) -> None:
+        raise RuntimeError("down")
+
+    router.add(is_insert, lambda r: ran.append("first"))
+    router.add(is_insert, fails)
+    router.add(is_insert, lambda r: ran.append("third"))
+    ev = event()
+    assert router.handle(ev) == {
+        "batchItemFailures": [{"itemIdentifier": ev["Records"][0]["dynamodb"]["SequenceNumber"]}]
+    }
+    assert ran == ["first"]
+
+
+@pytest.mark.parametrize("make", [lambda_event, kinesis_event, pipes_event])
+def test_every_envelope_is_routed(make: Any) -> None:
+    router = Router()
+    keys: list[str] = []
+    router.add(is_insert, lambda r: keys.append(r.keys["pk"]))
+    router.handle(make(insert({"pk": "x"}), remove({"pk": "y"}), insert({"pk": "z"})))
+    assert keys == ["x", "z"]
+
+
+def test_filter_dsl_conditions() -> None:
+    dsl = pytest.importorskip("ddbstream.filters._dsl")
+    router = Router()
+    seen: list[str] = []
+    router.add((dsl.event_name == "INSERT") & (dsl.new_image("status") == "SHIPPED"), seen.append)
+    router.add(
+        (dsl.event_name == "MODIFY") & dsl.changed("status"), lambda r: seen.append("changed")
+    )
+    router.handle(event())
+    assert len(seen) == 2
+    assert seen[0] == "changed"
+    assert isinstance(seen[1], StreamRecord)
+    assert seen[1].keys["pk"] == "b"
+
+
+def test_for_function_and_repr() -> None:
+    router = Router.for_function(print, policy="continue")
+    assert router.routes == (Route(None, print, None, "print"),)
+    assert repr(router) == "Router(policy='continue')"
+    assert repr(Router()) == "Router()"
+    assert repr(Router(deadline_margin_ms=5)) == "Router(deadline_margin_ms=5)"
+    assert repr(router.routes[0]) == "Route(None, print)"
+
+
+def test_router_is_reusable_across_invocations() -> None:
+    router = Router()
+    count: list[int] = []
+    router.add(None, lambda r: count.append(1))
+    router.handle(event())
+    router.handle(event())
+    assert len(count) == 8
