@@ -154,26 +154,9 @@ def _coerce_filters(value: Any) -> Any:
     if value is None or callable(getattr(value, "matches", None)):
         return value
     if isinstance(value, Mapping):
-        filters = value.get("Filters")
-        if not isinstance(filters, list):
-            raise UsageError("filter_criteria must look like {'Filters': [{'Pattern': '...'}]}")
-        if len(filters) > 10:
-            raise LimitExceeded(
-                f"filter_criteria has {len(filters)} filters; AWS allows 5 (10 with a quota "
-                "increase)"
-            )
-        for index, item in enumerate(filters):
-            pattern = item.get("Pattern") if isinstance(item, Mapping) else None
-            if not isinstance(pattern, str):
-                raise UsageError(f"filter_criteria Filters[{index}] needs a 'Pattern' string")
-            if len(pattern) > 4096:
-                raise LimitExceeded(
-                    f"filter_criteria Filters[{index}] Pattern has {len(pattern)} characters; "
-                    "AWS allows 4096"
-                )
-        from ..filters import FilterCriteria  # type: ignore[attr-defined,unused-ignore]
+        from ..filters import FilterCriteria
 
-        return FilterCriteria.from_dict(dict(value))
+        return FilterCriteria.from_dict(value)
     raise UsageError(
         f"filter_criteria must be a FilterCriteria or its dict, got {type(value).__name__}"
     )

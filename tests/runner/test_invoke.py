@@ -1,0 +1,381 @@
+"""Invocation semantics of the event source mapping, on synthetic records (no server)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ddbstream.runner import EventSourceMapping, RunnerStats
+from ddbstream.runner._invoke import Invoker, cut_batches, read_response
+
+from ._support import STREAM_ARN, rec
+
+
+def seqs(batch: list[dict[str, Any]]) -> list[int]:
+    return [int(r["dynamodb"]["SequenceNumber"]) for r in batch]
+
+
+class Recorder:
+    """A handler that records each event and answers from a script (callable per call)."""
+
+    def __init__(self, answer: Any = None) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.contexts: list[Any] = []
+        self.answer = answer
+        self.lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any], context: Any) -> Any:
+        with self.lock:
+            self.events.append(json.loads(json.dumps(event)))
+            self.contexts.append(context)
+        return self.answer(event) if callable(self.answer) else self.answer
+
+    @property
+    def batches(self) -> list[list[int]]:
+        return [seqs(e["Records"]) for e in self.events]
+
+
+def make(handler: Any, **settings: Any) -> tuple[Invoker, list[dict[str, Any]], RunnerStats]:
+    failures: list[dict[str, Any]] = []
+    stats = RunnerStats()
+    invoker = Invoker(
+        handler,
+        EventSourceMapping(**settings),
+        stream_arn=STREAM_ARN,
+        send_failure=failures.append,
+        stats=stats,
+        region="us-east-1",
+        account_id="123456789012",
+        retry_delay=0.0,
+        function_name="fn",
+    )
+    return invoker, failures, stats
+
+
+RBIF = {"function_response_types": ("ReportBatchItemFailures",)}
+BATCH = [rec(i) for i in range(1, 5)]
+
+
+# -- read_response: AWS's table of partial batch responses (section 3) -------------------------
+
+
+@pytest.mark.parametrize(
+    "response", [None, {}, [], {"batchItemFailures": []}, {"batchItemFailures": None}]
+)
+def test_success_responses(response: Any) -> None:
+    assert read_response(response, BATCH, report_failures=True, windowed=False).kind == "ok"
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        {"itemIdentifier": ""},
+        {"itemIdentifier": None},
+        {"foo": 123},
+        {"foo": None},
+        {"itemIdentifier": 123},
+        {"itemIdentifier": "999999999999999999999"},  # well formed, not in the batch
+        "000000000000000000002",
+    ],
+)
+def test_complete_failure_responses(failure: Any) -> None:
+    out = read_response(
+        {
+            "batchItemFailures": [
+                {"itemIdentifier": BATCH[2]["dynamodb"]["SequenceNumber"]},
+                failure,
+            ]
+        },
+        BATCH,
+        report_failures=True,
+        windowed=False,
+    )
+    assert (out.kind, out.retry_from) == ("failed", 0)
+
+
+def test_lowest_failed_sequence_number_compared_numerically() -> None:
+    batch = [rec(9), rec(10), rec(11)]
+    batch[0]["dynamodb"]["SequenceNumber"] = "9"  # shorter digit strings than the others
+    failures = [{"itemIdentifier": batch[2]["dynamodb"]["SequenceNumber"]}, {"itemIdentifier": "9"}]
+    out = read_response(
+        {"batchItemFailures": failures}, batch, report_failures=True, windowed=False
+    )
+    assert (out.kind, out.retry_from) == ("failed", 0)
+
+
+def test_responses_ignored_without_report_batch_item_failures() -> None:
+    response = {"batchItemFailures": [{"itemIdentifier": ""}]}
+    assert read_response(response, BATCH, report_failures=False, windowed=False).kind == "ok"
+
+
+def test_window_response_needs_state() -> None:
+    assert read_response({}, BATCH, report_failures=False, windowed=True).kind == "failed"
+    out = read_response({"state": {"n": 1}}, BATCH, report_failures=False, windowed=True)
+    assert (out.kind, out.state) == ("ok", {"n": 1})
+
+
+# -- batches --------------------------------------------------------------------------------
+
+
+def test_batches_cut_at_batch_size_and_payload() -> None:
+    records = [rec(i, blob="x" * 1000) for i in range(1, 11)]
+    assert [len(b) for b, _ in cut_batches(records, 4)] == [4, 4, 2]
+    one = len(json.dumps(records[0], separators=(",", ":")))
+    sizes = [len(b) for b, _ in cut_batches(records, 100, limit=3 * one + 20)]
+    assert sizes == [3, 3, 3, 1]
+
+
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=40), st.integers(1, 7))
+def test_cut_batches_keeps_every_record_in_order(sizes: list[int], batch_size: int) -> None:
+    records = [rec(i, blob="x" * n) for i, n in enumerate(sizes, 1)]
+    batches = cut_batches(records, batch_size, limit=8000)
+    assert [r for b, _ in batches for r in b] == records
+    for batch, texts in batches:
+        assert len(batch) <= batch_size
+        assert len(batch) == 1 or len(json.dumps({"Records": batch}, separators=(",", ":"))) <= 8000
+        assert [json.loads(t) for t in texts] == batch
+
+
+def test_six_megabyte_payload_limit() -> None:
+    big = [rec(i, blob="x" * 400_000) for i in range(1, 41)]  # ~16 MB of records
+    handler = Recorder()
+    invoker, _, _ = make(handler, batch_size=10_000)
+    assert invoker.process("s", big)
+    assert sum(len(e["Records"]) for e in handler.events) == 40
+    for event in handler.events:
+        assert len(json.dumps(event, separators=(",", ":"))) <= 6 * 1024 * 1024
+
+
+# -- retries, bisect, on-failure -------------------------------------------------------------
+
+
+def test_function_error_retries_then_on_failure_record() -> None:
+    def boom(event: Any) -> Any:
+        raise RuntimeError("bad")
+
+    handler = Recorder(boom)
+    invoker, failures, stats = make(handler, maximum_retry_attempts=2, batch_size=10)
+    assert invoker.process("shardId-1", BATCH)
+    assert handler.batches == [[1, 2, 3, 4]] * 3
+    (failure,) = failures
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["requestContext"]["approximateInvokeCount"] == 3
+    assert (
+        failure["requestContext"]["functionArn"]
+        == "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    )
+    assert failure["requestContext"]["requestId"] == handler.contexts[-1].aws_request_id
+    assert failure["responseContext"] == {
+        "statusCode": 200,
+        "executedVersion": "$LATEST",
+        "functionError": "Unhandled",
+    }
+    info = failure["DDBStreamBatchInfo"]
+    assert info == {
+        "shardId": "shardId-1",
+        "startSequenceNumber": "000000000000000000001",
+        "endSequenceNumber": "000000000000000000004",
+        "approximateArrivalOfFirstRecord": "2023-11-14T22:13:20Z",
+        "approximateArrivalOfLastRecord": "2023-11-14T22:13:20Z",
+        "batchSize": 4,
+        "streamArn": STREAM_ARN,
+    }
+    assert list(failure) == [
+        "requestContext",
+        "responseContext",
+        "version",
+        "timestamp",
+        "DDBStreamBatchInfo",
+    ]
+    assert failure["version"] == "1.0"
+    assert failure["timestamp"].endswith("Z")
+    assert (stats.records_failed, stats.records_succeeded, stats.function_errors) == (4, 0, 3)
+
+
+def test_partial_failure_retries_from_lowest_and_consumes_retries() -> None:
+    # the AWS-recorded case: the 6th record always fails, MaxRetry=3 -> 4 invokes, then
+    # an on-failure record for the failing tail only, with functionError null
+    records = [rec(i) for i in range(1, 7)]
+
+    def answer(event: Any) -> Any:
+        failing = [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"].endswith("6")]
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in failing
+            ]
+        }
+
+    handler = Recorder(answer)
+    invoker, failures, stats = make(handler, batch_size=3, maximum_retry_attempts=3, **RBIF)
+    assert invoker.process("s", records)
+    assert handler.batches == [[1, 2, 3], [4, 5, 6], [6], [6], [6]]
+    (failure,) = failures
+    assert failure["requestContext"]["approximateInvokeCount"] == 4
+    assert failure["responseContext"]["functionError"] is None
+    info = failure["DDBStreamBatchInfo"]
+    assert (info["batchSize"], info["startSequenceNumber"], info["endSequenceNumber"]) == (
+        1,
+        "000000000000000000006",
+        "000000000000000000006",
+    )
+    assert (stats.records_succeeded, stats.records_failed) == (5, 1)
+
+
+def test_partial_failure_retries_successful_later_records_too() -> None:
+    calls = {"n": 0}
+
+    def answer(event: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return {
+                "batchItemFailures": [
+                    {"itemIdentifier": "000000000000000000003"},
+                    {"itemIdentifier": "000000000000000000002"},
+                ]
+            }
+        return None
+
+    handler = Recorder(answer)
+    invoker, failures, _ = make(handler, batch_size=10, **RBIF)
+    assert invoker.process("s", BATCH)
+    assert handler.batches == [[1, 2, 3, 4], [2, 3, 4]]
+    assert failures == []
+
+
+def test_bisect_isolates_the_bad_record_without_consuming_retries() -> None:
+    def answer(event: Any) -> Any:
+        if any(r["dynamodb"]["SequenceNumber"].endswith("3") for r in event["Records"]):
+            raise ValueError("poison")
+
+    handler = Recorder(answer)
+    records = [rec(i) for i in range(1, 9)]
+    invoker, failures, stats = make(
+        handler, batch_size=8, bisect_batch_on_function_error=True, maximum_retry_attempts=0
+    )
+    assert invoker.process("s", records)
+    assert handler.batches == [
+        [1, 2, 3, 4, 5, 6, 7, 8],
+        [1, 2, 3, 4],
+        [1, 2],
+        [3, 4],
+        [3],
+        [4],
+        [5, 6, 7, 8],
+    ]
+    (failure,) = failures
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert failure["DDBStreamBatchInfo"]["startSequenceNumber"] == "000000000000000000003"
+    assert (stats.records_succeeded, stats.records_failed) == (7, 1)
+
+
+def test_retries_get_pristine_records() -> None:
+    def answer(event: Any) -> Any:
+        for record in event["Records"]:
+            record["dynamodb"]["Keys"] = "mangled"
+        raise RuntimeError
+
+    seen: list[Any] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        seen.append(event["Records"][0]["dynamodb"]["Keys"])
+        return answer(event)
+
+    invoker, _, _ = make(handler, maximum_retry_attempts=1)
+    invoker.process("s", [rec(1)])
+    assert seen == [{"pk": {"S": "a"}}, {"pk": {"S": "a"}}]
+
+
+def test_unserialisable_response_is_a_function_error() -> None:
+    handler = Recorder(lambda e: {"batchItemFailures": object()})
+    invoker, failures, stats = make(handler, maximum_retry_attempts=0, **RBIF)
+    invoker.process("s", BATCH)
+    assert stats.function_errors == 1
+    assert failures[0]["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_record_age_exceeded_goes_to_on_failure_before_invoking() -> None:
+    handler = Recorder()
+    invoker, failures, stats = make(handler, maximum_record_age_in_seconds=60)
+    invoker.clock = lambda: 1_700_000_100.0
+    old = [rec(1, t=1_700_000_000.0), rec(2, t=1_700_000_030.0)]
+    fresh = [rec(3, t=1_700_000_090.0)]
+    assert invoker.process("s", old + fresh)
+    assert handler.batches == [[3]]
+    (failure,) = failures
+    assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert failure["requestContext"]["approximateInvokeCount"] == 0
+    assert failure["DDBStreamBatchInfo"]["batchSize"] == 2
+    assert (stats.records_failed, stats.records_succeeded) == (2, 1)
+
+
+def test_filtered_records_count_as_processed() -> None:
+    handler = Recorder()
+    criteria = {"Filters": [{"Pattern": json.dumps({"dynamodb": {"Keys": {"pk": {"S": ["b"]}}}})}]}
+    invoker, _, stats = make(handler, filter_criteria=criteria)
+    assert invoker.process("s", [rec(1, "a"), rec(2, "b"), rec(3, "a")])
+    assert handler.batches == [[2]]
+    assert (stats.records_filtered, stats.records_succeeded) == (2, 1)
+
+
+def test_parallelization_keeps_order_per_item() -> None:
+    barrier_hits: list[str] = []
+
+    def answer(event: Any) -> Any:
+        barrier_hits.append(threading.current_thread().name)
+
+    handler = Recorder(answer)
+    records = [rec(i, f"k{i % 5}") for i in range(1, 101)]
+    invoker, _, stats = make(handler, batch_size=3, parallelization_factor=4)
+    try:
+        assert invoker.process("s", records)
+    finally:
+        invoker.close()
+    assert stats.records_succeeded == 100
+    delivered = [r for e in handler.events for r in e["Records"]]
+    assert sorted(seqs(delivered)) == list(range(1, 101))
+    for key in {f"k{i}" for i in range(5)}:
+        order = [
+            int(r["dynamodb"]["SequenceNumber"])
+            for e in handler.events
+            for r in e["Records"]
+            if r["dynamodb"]["Keys"]["pk"]["S"] == key
+        ]
+        assert order == sorted(order)
+    assert len(set(barrier_hits)) > 1  # lanes ran on several threads
+
+
+def test_context_counts_down_from_timeout() -> None:
+    handler = Recorder()
+    invoker, _, _ = make(handler)
+    invoker.timeout = 5.0
+    invoker.process("s", [rec(1)])
+    ctx = handler.contexts[0]
+    assert ctx.function_name == "fn"
+    assert ctx.invoked_function_arn == "arn:aws:lambda:us-east-1:123456789012:function:fn"
+    assert 0 < ctx.get_remaining_time_in_millis() <= 5000
+    assert len(ctx.aws_request_id) == 36
+
+
+def test_handler_past_its_timeout_is_a_function_error() -> None:
+    import time
+
+    invoker, failures, stats = make(lambda e, c: time.sleep(0.05), maximum_retry_attempts=0)
+    invoker.timeout = 0.01
+    invoker.process("s", [rec(1)])
+    assert stats.function_errors == 1
+    assert len(failures) == 1
+
+
+def test_stop_request_abandons_infinite_retries() -> None:
+    def boom(event: Any, context: Any) -> Any:
+        invoker.stopping.set()
+        raise RuntimeError
+
+    invoker, failures, _ = make(boom)
+    assert invoker.process("s", [rec(1)]) is False
+    assert failures == []
