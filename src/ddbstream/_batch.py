@@ -183,7 +183,15 @@ class Escalate(BaseException):
         self.error = error
 
 
-_Slot = tuple[str, "StreamRecord[Any] | None", Mapping[str, Any], "DecodeError | None"]
+class _Broken:
+    """Stands in for a record that does not parse but has an item identifier."""
+
+    __slots__ = ("error", "item_identifier", "raw")
+
+    def __init__(self, item_identifier: str, raw: Mapping[str, Any], error: DecodeError) -> None:
+        self.item_identifier = item_identifier
+        self.raw = raw
+        self.error = error
 
 
 def _raw_identifier(envelope: str, item: object) -> str | None:
@@ -206,22 +214,30 @@ def _parse_one(envelope: str, item: Any) -> StreamRecord[Any]:
     return StreamEvent.from_lambda({"Records": [item]}).records[0]
 
 
-def _slots(event: StreamEvent[Any]) -> list[_Slot]:
-    """Each record with its item identifier; a record that does not parse but has an identifier
-    carries its DecodeError (it fails alone); one without an identifier fails the batch."""
+def _records(event: StreamEvent[Any]) -> list[Any]:
+    """The records of ``event`` in order. A record that does not parse but has an item
+    identifier becomes a :class:`_Broken` (it fails alone); one without an identifier fails the
+    batch."""
+    envelope = event.envelope
     try:
-        records = event.records
-        return [(r.item_identifier, r, r.raw, None) for r in records]
+        if envelope == "kinesis":
+            return list(event.records)
+        items = event.raw if envelope == "pipes" else event.raw["Records"]
+        records = [StreamRecord(item, envelope=envelope) for item in items]
+        if envelope != "pipes" or all(r.item_identifier for r in records):
+            return records
     except DecodeError:
         pass
-    items = event.raw if event.envelope == "pipes" else event.raw["Records"]
-    slots: list[_Slot] = []
+    items = event.raw if envelope == "pipes" else event.raw["Records"]
+    out: list[Any] = []
     for index, item in enumerate(items):
         try:
-            record = _parse_one(event.envelope, item)
-            slots.append((record.item_identifier, record, record.raw, None))
+            record = _parse_one(envelope, item)
+            if not record.item_identifier:
+                raise DecodeError("eventID is empty", path=("eventID",))
+            out.append(record)
         except DecodeError as exc:
-            ident = _raw_identifier(event.envelope, item)
+            ident = _raw_identifier(envelope, item)
             if ident is None:
                 raise DecodeError(
                     f"record {index} has no item identifier, so no partial batch response can "
@@ -230,8 +246,22 @@ def _slots(event: StreamEvent[Any]) -> list[_Slot]:
                     event_id=exc.event_id,
                     sequence_number=exc.sequence_number,
                 ) from exc
-            slots.append((ident, None, item, exc))
-    return slots
+            out.append(_Broken(ident, item, exc))
+    return out
+
+
+def _guarded(step: Step) -> Step:
+    def guarded(record: Any) -> bool:
+        if type(record) is _Broken:
+            raise record.error
+        return step(record)
+
+    return guarded
+
+
+def _failure(index: int, record: Any, exc: Exception) -> RecordFailure:
+    parsed = None if type(record) is _Broken else record
+    return RecordFailure(index, record.item_identifier, exc, record.raw, parsed)
 
 
 def _strip_records(path: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -275,7 +305,9 @@ def run_batch(
         Exception: whatever a step raised wrapped in :class:`Escalate` (not the record's fault).
     """
     started = time.perf_counter()
-    slots = _slots(event)
+    records = _records(event)
+    if any(type(r) is _Broken for r in records):
+        step = _guarded(step)
     stop = policy is FailurePolicy.STOP
     remaining = context.get_remaining_time_in_millis if context is not None else None
     processed: list[StreamRecord[Any]] = []
@@ -285,25 +317,23 @@ def run_batch(
     not_attempted: tuple[str, ...] = ()
     deadline_reached = False
     escalated: Exception | None = None
-    for index, (ident, record, raw, broken) in enumerate(slots):
+    for index, record in enumerate(records):
         if remaining is not None and remaining() < deadline_margin_ms:
             deadline_reached = True
-            not_attempted = tuple(s[0] for s in slots[index:])
+            not_attempted = tuple(r.item_identifier for r in records[index:])
             break
         try:
-            if broken is not None:
-                raise broken
-            matched = step(record)  # type: ignore[arg-type]
+            matched = step(record)
         except Escalate as esc:
             escalated = esc.error
             break
-        except DATA_ERRORS as exc:
-            failure = RecordFailure(index, ident, exc, raw, record)
-            if dead_letter is not None:
+        except Exception as exc:
+            failure = _failure(index, record, exc)
+            if dead_letter is not None and isinstance(exc, DATA_ERRORS):
                 try:
                     dead_letter(failure)
                 except Exception as dl_exc:
-                    failure = RecordFailure(index, ident, dl_exc, raw, record)
+                    failure = _failure(index, record, dl_exc)
                 else:
                     dead.append(failure)
                     _log_failure(failure, "sent to the dead-letter callback")
@@ -311,20 +341,12 @@ def run_batch(
             failed.append(failure)
             _log_failure(failure, "failed")
             if stop:
-                not_attempted = tuple(s[0] for s in slots[index + 1 :])
+                not_attempted = tuple(r.item_identifier for r in records[index + 1 :])
                 break
             continue
-        except Exception as exc:
-            failure = RecordFailure(index, ident, exc, raw, record)
-            failed.append(failure)
-            _log_failure(failure, "failed")
-            if stop:
-                not_attempted = tuple(s[0] for s in slots[index + 1 :])
-                break
-            continue
-        processed.append(record)  # type: ignore[arg-type]
+        processed.append(record)
         if not matched:
-            unmatched.append(record)  # type: ignore[arg-type]
+            unmatched.append(record)
     if escalated is not None:
         raise escalated
     result = BatchResult(
@@ -340,7 +362,7 @@ def run_batch(
         route_durations=route_durations,
         state=state(),
     )
-    _log_summary(result, len(slots))
+    _log_summary(result, len(records))
     return result
 
 
