@@ -1,0 +1,57 @@
+"""Exact aggregates of a DynamoDB table kept from its stream: totals, counts, averages...
+
+Declare what to count with an :class:`Aggregator` (``group_by``, ``measures``, ``where``), choose a
+sink (:class:`DynamoDBSink` or :class:`MemorySink`), and call ``aggregator.handle(event,
+context)`` from your Lambda handler. Updates and deletes are counted as deltas, records are
+coalesced into one write per group per batch, and per-item watermarks make the effect exactly
+once under Lambda's at-least-once delivery.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._delta import Change
+from ._measures import DYNAMODB_CONTEXT, Average, Count, Latest, Max, Measure, Min, Sum
+from ._memory import MemorySink
+from ._result import BatchResult
+from ._sink import Retry, Sink, TransientError
+from ._spec import Aggregator
+
+if TYPE_CHECKING:
+    from ._dynamodb import DynamoDBSink, Ledger
+    from ._window import handle_window
+
+__all__ = [
+    "DYNAMODB_CONTEXT",
+    "Aggregator",
+    "Average",
+    "BatchResult",
+    "Change",
+    "Count",
+    "DynamoDBSink",
+    "Latest",
+    "Ledger",
+    "Max",
+    "Measure",
+    "MemorySink",
+    "Min",
+    "Retry",
+    "Sink",
+    "Sum",
+    "TransientError",
+    "handle_window",
+]
+
+_LAZY = {"DynamoDBSink": "._dynamodb", "Ledger": "._dynamodb", "handle_window": "._window"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'ddbstream.aggregate' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,175 @@
+"""The engine: one batch of records in, exact group totals in the sink, a BatchResult out.
+
+1. Each record becomes a :class:`~ddbstream.aggregate._delta.Change`; a record that cannot be
+   aggregated fails its whole item for this batch (its later records must not overtake it).
+2. Changes become per-item units, packed into transactions (``_plan``).
+3. Each transaction is committed optimistically (no reads). When a watermark condition fails,
+   the stored watermark says which records an earlier delivery already applied: they are
+   dropped and the transaction is rebuilt and retried. Transient errors are retried with
+   jittered backoff; a group whose value cannot be stored fails the units that touch it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .._errors import AggregationError, DDBStreamError
+from .._records import StreamRecord
+from ._delta import Change, ItemId, change_of
+from ._plan import Unit, pack, transaction, units_of
+from ._result import BatchResult
+from ._sink import GroupRejected, Sink, TransientError
+
+if TYPE_CHECKING:
+    from ._spec import Aggregator
+
+__all__ = ["run"]
+
+
+@dataclass(slots=True)
+class _Ledger:
+    """Bookkeeping of one run: which record indexes ended up where."""
+
+    identifiers: list[str]
+    failed: set[int] = field(default_factory=set)
+    not_attempted: set[int] = field(default_factory=set)
+    errors: list[DDBStreamError] = field(default_factory=list)
+    failed_items: set[ItemId] = field(default_factory=set)
+    transactions: int = 0
+    duplicates: int = 0
+
+    def fail(self, units: Sequence[Unit], error: DDBStreamError, *, attempted: bool) -> None:
+        target = self.failed if attempted else self.not_attempted
+        for unit in units:
+            self.failed_items.add(unit.item)
+            target.update(c.index for c in unit.changes)
+        self.errors.append(error)
+
+    def result(self) -> BatchResult:
+        ids = self.identifiers
+        bad = self.failed | self.not_attempted
+        return BatchResult(
+            processed=tuple(ids[i] for i in range(len(ids)) if i not in bad),
+            failed=tuple(ids[i] for i in sorted(self.failed)),
+            not_attempted=tuple(ids[i] for i in sorted(self.not_attempted - self.failed)),
+            errors=tuple(self.errors),
+            transactions=self.transactions,
+            duplicates=self.duplicates,
+            unapplied=tuple(ids[i] for i in sorted(bad)),
+        )
+
+
+def _changes(spec: Aggregator, records: Sequence[StreamRecord[Any]], book: _Ledger) -> list[Change]:
+    changes: list[Change] = []
+    bad_items: dict[ItemId, DDBStreamError] = {}
+    for index, record in enumerate(records):
+        try:
+            item: ItemId = (record.table_name or "", record.item_key)
+        except DDBStreamError as exc:
+            # Without a key the item is unknown: this record and everything after it wait.
+            book.failed.add(index)
+            book.not_attempted.update(range(index + 1, len(records)))
+            book.errors.append(exc)
+            break
+        if item in bad_items:
+            book.failed.add(index)
+            continue
+        try:
+            changes.append(change_of(spec, record, index))
+        except DDBStreamError as exc:
+            bad_items[item] = exc
+            book.failed.add(index)
+            book.errors.append(exc)
+    kept = []
+    for change in changes:
+        if change.item in bad_items:
+            book.failed.add(change.index)
+        else:
+            kept.append(change)
+    return kept
+
+
+def _drop_applied(units: list[Unit], conflicts: dict[ItemId, int], book: _Ledger) -> list[Unit]:
+    out = []
+    for unit in units:
+        stored = conflicts.get(unit.item)
+        if stored is None:
+            out.append(unit)
+            continue
+        remaining = [c for c in unit.changes if c.sequence > stored]
+        book.duplicates += len(unit.changes) - len(remaining)
+        if remaining:
+            groups = frozenset(g for c in remaining for g in c.deltas)
+            out.append(Unit(unit.item, remaining, groups))
+    return out
+
+
+def _commit_chunk(
+    spec: Aggregator,
+    sink: Sink,
+    chunk: list[Unit],
+    book: _Ledger,
+    sleep: Callable[[float], None],
+) -> bool:
+    """Commit one chunk; False when retries ran out (the caller stops the batch)."""
+    marks = sink.exactly_once
+    attempt = 0
+    rounds = 0
+    while chunk:
+        rounds += 1
+        tx = transaction(spec, chunk, marks=marks)
+        if not tx.actions:
+            return True
+        try:
+            conflicts = sink.commit(spec, tx)
+        except TransientError as exc:
+            if attempt + 1 >= sink.retry.attempts:
+                book.fail(chunk, exc, attempted=True)
+                return False
+            sleep(sink.retry.delay(attempt))
+            attempt += 1
+            continue
+        except GroupRejected as exc:
+            rejected = [u for u in chunk if u.groups & exc.groups]
+            book.fail(rejected or chunk, AggregationError(exc.reason), attempted=True)
+            chunk = [u for u in chunk if u not in rejected] if rejected else []
+            continue
+        if not conflicts:
+            book.transactions += 1
+            return True
+        if rounds > len(chunk) + sink.retry.attempts:  # pragma: no cover - defensive
+            book.fail(chunk, AggregationError("watermark conflicts did not settle"), attempted=True)
+            return True
+        chunk = _drop_applied(chunk, conflicts, book)
+    return True
+
+
+def run(
+    spec: Aggregator,
+    sink: Sink,
+    records: Sequence[StreamRecord[Any]],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchResult:
+    """Aggregate ``records`` (one delivery, in delivery order) into ``sink``."""
+    book = _Ledger([r.item_identifier for r in records])
+    changes = _changes(spec, records, book)
+    max_groups = max(1, sink.max_actions - (1 if sink.exactly_once else 0))
+    units = units_of(changes, max_groups=max_groups)
+    chunks = pack(units, max_actions=sink.max_actions, marks=sink.exactly_once)
+    for position, chunk in enumerate(chunks):
+        live = [u for u in chunk if u.item not in book.failed_items]
+        skipped = [u for u in chunk if u.item in book.failed_items]
+        if skipped:
+            book.fail(
+                skipped, AggregationError("an earlier part of this item failed"), attempted=False
+            )
+        if not _commit_chunk(spec, sink, live, book, sleep):
+            rest = [u for later in chunks[position + 1 :] for u in later]
+            if rest:
+                book.fail(rest, book.errors[-1], attempted=False)
+            break
+    return book.result()

@@ -1,0 +1,146 @@
+"""ddbstream.aggregate._engine: exact totals under Lambda's at-least-once delivery (properties on
+the in-memory sink), watermark conflicts, partial batch responses and retry exhaustion."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ddbstream.aggregate import Aggregator, Count, MemorySink, Retry, Sum, TransientError
+from ddbstream.testing import EventBuilder
+
+from ._simulate import Crash, deliver, fault_hook, histories
+
+
+def _where(image: Any) -> bool:
+    return image["Status"] == "ok"
+
+
+def _aggregator(sink: MemorySink) -> Aggregator:
+    return Aggregator(
+        group_by=lambda image: image["Group"],
+        where=_where,
+        measures={"Total": Sum("Amount"), "Count": Count()},
+        sink=sink,
+    )
+
+
+FAST = Retry(attempts=3, base=0.0)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTY
+@given(history=histories(), data=st.data(), lanes=st.integers(1, 3), budget=st.integers(0, 12))
+def test_totals_are_exact_under_any_delivery_schedule(history, data, lanes, budget) -> None:
+    sink = MemorySink(retry=FAST, fault=fault_hook(data, budget))
+    aggregator = _aggregator(sink)
+    deliver(data, history.records, aggregator.handle, lanes=lanes)
+    assert aggregator.snapshot() == history.expected(_where)
+
+
+@PROPERTY
+@given(history=histories(), data=st.data(), max_actions=st.integers(3, 6))
+def test_small_transactions_give_the_same_totals(history, data, max_actions) -> None:
+    sink = MemorySink(retry=FAST, max_actions=max_actions)
+    aggregator = _aggregator(sink)
+    deliver(data, history.records, aggregator.handle)
+    assert aggregator.snapshot() == history.expected(_where)
+
+
+def _invoice(tid: str, amount: int, group: str = "A") -> dict[str, Any]:
+    return {"TransactionId": tid, "Group": group, "Amount": amount, "Status": "ok"}
+
+
+def test_a_redelivered_batch_counts_once_and_reports_duplicates() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event(b.insert(_invoice("1", 100)), b.insert(_invoice("2", 300)))
+    aggregator = _aggregator(MemorySink())
+    first = aggregator.apply(event)
+    second = aggregator.apply(event)
+    assert (first.transactions, first.duplicates) == (1, 0)
+    assert (second.transactions, second.duplicates) == (0, 2)
+    assert aggregator.snapshot() == {"A": {"Total": Decimal(400), "Count": Decimal(2)}}
+
+
+def test_at_least_once_sink_double_counts_a_redelivery() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event(b.insert(_invoice("1", 100)))
+    aggregator = _aggregator(MemorySink(exactly_once=False))
+    aggregator.handle(event)
+    aggregator.handle(event)
+    assert aggregator.snapshot() == {"A": {"Total": Decimal(200), "Count": Decimal(2)}}
+
+
+def test_one_transaction_per_batch_whatever_the_number_of_records() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    records = [b.insert(_invoice(str(i), i, group="AB"[i % 2])) for i in range(40)]
+    sink = MemorySink()
+    result = _aggregator(sink).apply(b.lambda_event(records))
+    assert result.transactions == 1 == sink.commits
+
+
+def test_exhausted_retries_report_the_unapplied_records_in_batch_order() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    records = [b.insert(_invoice(str(i), 1, group=f"G{i}")) for i in range(6)]
+    calls = []
+
+    def fault(tx: Any, phase: str) -> None:
+        if phase == "before":
+            calls.append(tx)
+            if len(calls) > 1:
+                raise TransientError("throttled")
+
+    sink = MemorySink(max_actions=4, retry=FAST, fault=fault)
+    result = _aggregator(sink).apply(b.lambda_event(records))
+    applied = set(sink.groups)
+    assert len(applied) == 2  # the first transaction: 2 groups + 2 watermarks
+    assert not result.ok
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+    groups = [r["dynamodb"]["NewImage"]["Group"]["S"] for r in records]
+    expected = [s for s, g in zip(seqs, groups, strict=True) if g not in applied]
+    assert list(result.unapplied) == expected
+    assert result.response()["batchItemFailures"][0]["itemIdentifier"] == result.unapplied[0]
+    assert all(isinstance(e, TransientError) for e in result.errors)
+
+
+def test_a_lost_response_is_resolved_by_the_watermarks() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event(b.insert(_invoice("1", 5)), b.insert(_invoice("2", 7)))
+    lost = []
+
+    def fault(tx: Any, phase: str) -> None:
+        if phase == "after" and not lost:
+            lost.append(tx)
+            raise TransientError("connection reset after the write landed")
+
+    sink = MemorySink(retry=FAST, fault=fault)
+    result = _aggregator(sink).apply(event)
+    assert result.ok
+    assert result.duplicates == 2
+    assert sink.commits == 1
+    assert _aggregator(sink).snapshot() == {"A": {"Total": Decimal(12), "Count": Decimal(2)}}
+
+
+def test_a_crash_between_transactions_is_redelivered_exactly() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event([b.insert(_invoice(str(i), 10, group=f"G{i}")) for i in range(6)])
+    crashed = []
+
+    def fault(tx: Any, phase: str) -> None:
+        if phase == "after" and len(crashed) < 2:
+            crashed.append(tx)
+            if len(crashed) == 2:
+                raise Crash("killed between transactions")
+
+    sink = MemorySink(max_actions=3, fault=fault)
+    aggregator = _aggregator(sink)
+    with pytest.raises(Crash):
+        aggregator.handle(event)
+    assert aggregator.handle(event) == {"batchItemFailures": []}
+    assert aggregator.snapshot() == {
+        f"G{i}": {"Total": Decimal(10), "Count": Decimal(1)} for i in range(6)
+    }
