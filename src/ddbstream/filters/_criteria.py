@@ -1,0 +1,255 @@
+"""``Filter`` (one Lambda filter pattern) and ``FilterCriteria`` (up to 5, or 10, of them)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._errors import InvalidPattern, LimitExceeded, UsageError
+from ._evaluate import Matcher, compile_rules
+from ._pattern import compact_json, expand, normalize
+
+__all__ = ["DEFAULT_MAX_FILTERS", "HARD_MAX_FILTERS", "Filter", "FilterCriteria"]
+
+DEFAULT_MAX_FILTERS = 5
+HARD_MAX_FILTERS = 10
+
+
+def _record_mapping(record: Any) -> Any:
+    if isinstance(record, Mapping):
+        return record
+    lambda_record = getattr(record, "lambda_record", None)  # a StreamRecord, duck-typed
+    if isinstance(lambda_record, Mapping):
+        return lambda_record
+    raise UsageError(
+        f"a filter matches a Lambda record dict or a StreamRecord, not {type(record).__name__}"
+    )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Filter:
+    """One Lambda event-filter pattern, validated, and compiled for local matching.
+
+    The same object serves three jobs: it is what you send to Lambda (:meth:`to_json`), what
+    you test locally with AWS's semantics (:meth:`matches`, :meth:`explain`), and what the
+    linter inspects. Build it with :meth:`from_pattern`. Filters are immutable values: equal
+    (and equally hashed) when their patterns are equal up to key order.
+
+    Example:
+        >>> from ddbstream.filters import Filter
+        >>> f = Filter.from_pattern('{"eventName": ["INSERT"]}')
+        >>> f.matches({"eventName": "INSERT"}), f.matches({"eventName": "REMOVE"})
+        (True, False)
+        >>> f
+        Filter.from_pattern('{"eventName":["INSERT"]}')
+
+    .. versionadded:: 0.1
+    """
+
+    _text: str = field(compare=False)
+    _key: str = field(init=False)
+    _matcher: Matcher = field(init=False, compare=False)
+    _match: Callable[[Any], bool] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        pattern = normalize(self._text)
+        object.__setattr__(self, "_text", compact_json(pattern))
+        object.__setattr__(self, "_key", json.dumps(pattern, separators=(",", ":"), sort_keys=True))
+        matcher = compile_rules(expand(pattern))
+        object.__setattr__(self, "_matcher", matcher)
+        object.__setattr__(self, "_match", matcher.matches)
+
+    @classmethod
+    def from_pattern(cls, pattern: str | bytes | Mapping[str, Any]) -> Filter:
+        """Build a filter from a pattern given as JSON text or as a mapping.
+
+        Repeated object keys in JSON text merge the way event-ruler reads them (the Lambda
+        docs' "Boolean AND" example repeats ``"dynamodb"``); for an identical leaf path the
+        last value wins.
+
+        Args:
+            pattern: the pattern, e.g. ``{"dynamodb": {"NewImage": {"s": {"S": ["x"]}}}}``.
+
+        Returns:
+            The validated, compiled filter.
+
+        Raises:
+            InvalidPattern: a pattern AWS rejects; ``reason`` is event-ruler's message where it
+                has one, ``path`` locates the problem inside the pattern.
+        """
+        if isinstance(pattern, Mapping):
+            return cls(compact_json(normalize(pattern)))
+        if isinstance(pattern, (str, bytes, bytearray)):
+            text = pattern.decode() if isinstance(pattern, (bytes, bytearray)) else pattern
+            return cls(text)
+        raise InvalidPattern(f"a pattern is JSON text or a mapping, not {type(pattern).__name__}")
+
+    def to_pattern(self) -> dict[str, Any]:
+        """The pattern as a new dict (round-trips through :meth:`from_pattern`)."""
+        return json.loads(self._text)  # type: ignore[no-any-return]
+
+    def to_json(self) -> str:
+        """The pattern as compact JSON: the string Lambda's ``Pattern`` field takes."""
+        return self._text
+
+    def matches(self, record: Any) -> bool:
+        """Whether Lambda would deliver ``record`` (a Lambda record dict or a StreamRecord).
+
+        Raises:
+            UsageError: ``record`` is neither a mapping nor a StreamRecord.
+        """
+        if record.__class__ is dict:
+            return self._match(record)
+        return self._match(_record_mapping(record))
+
+    def explain(self, record: Any) -> str | None:
+        """None when ``record`` matches; otherwise the first condition that failed, with its
+        path, the expected values and what the record holds there."""
+        return self._matcher.explain(_record_mapping(record))
+
+    def __repr__(self) -> str:
+        return f"Filter.from_pattern({self._text!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Filter.from_pattern, (self._text,))
+
+
+def _coerce(item: Filter | str | Mapping[str, Any]) -> Filter:
+    return item if isinstance(item, Filter) else Filter.from_pattern(item)
+
+
+@dataclass(frozen=True, slots=True, init=False, repr=False)
+class FilterCriteria:
+    """The ``FilterCriteria`` of a Lambda event source mapping: filters that are ORed.
+
+    A record is delivered when at least one filter matches; with no filters every record is
+    delivered. Lambda allows 5 filters per mapping, or up to 10 after a quota increase: pass
+    ``max_filters=`` to say your account has the higher quota.
+
+    Args:
+        filters: :class:`Filter` objects (or patterns, which are passed to
+            :meth:`Filter.from_pattern`).
+        max_filters: your filters-per-mapping quota, 1 to 10 (default 5).
+
+    Raises:
+        LimitExceeded: more filters than ``max_filters``.
+        UsageError: ``max_filters`` outside 1..10.
+
+    Example:
+        >>> from ddbstream.filters import Filter, FilterCriteria
+        >>> criteria = FilterCriteria([Filter.from_pattern({"eventName": ["REMOVE"]})])
+        >>> criteria.to_dict()
+        {'Filters': [{'Pattern': '{"eventName":["REMOVE"]}'}]}
+
+    .. versionadded:: 0.1
+    """
+
+    filters: tuple[Filter, ...]
+    max_filters: int = field(compare=False)
+
+    def __init__(
+        self,
+        filters: Iterable[Filter | str | Mapping[str, Any]] = (),
+        *,
+        max_filters: int = DEFAULT_MAX_FILTERS,
+    ) -> None:
+        if isinstance(max_filters, bool) or not isinstance(max_filters, int):
+            raise UsageError(f"{max_filters=} must be an int from 1 to {HARD_MAX_FILTERS}")
+        if not 1 <= max_filters <= HARD_MAX_FILTERS:
+            raise UsageError(
+                f"{max_filters=} is outside 1..{HARD_MAX_FILTERS}: Lambda allows 5 filters per "
+                f"event source mapping, {HARD_MAX_FILTERS} at most with a quota increase"
+            )
+        if isinstance(filters, (str, bytes, Mapping, Filter)):
+            raise UsageError("FilterCriteria takes a list of filters, not a single pattern")
+        items = tuple(_coerce(item) for item in filters)
+        if len(items) > max_filters:
+            hint = ""
+            if max_filters < HARD_MAX_FILTERS:
+                hint = f"; with a raised quota pass max_filters= (up to {HARD_MAX_FILTERS})"
+            raise LimitExceeded(
+                f"{len(items)} filters exceed the limit of {max_filters} per event source "
+                f"mapping{hint}; or combine patterns with $or"
+            )
+        object.__setattr__(self, "filters", items)
+        object.__setattr__(self, "max_filters", max_filters)
+
+    def matches(self, record: Any) -> bool:
+        """Whether Lambda would deliver ``record``: some filter matches, or there are none."""
+        if not self.filters:
+            _record_mapping(record)
+            return True
+        mapping = record if record.__class__ is dict else _record_mapping(record)
+        return any(f.matches(mapping) for f in self.filters)
+
+    def explain(self, record: Any) -> str | None:
+        """None when ``record`` is delivered, else why each filter rejected it."""
+        if self.matches(record):
+            return None
+        reasons = [f.explain(record) or "no match" for f in self.filters]
+        if len(reasons) == 1:
+            return reasons[0]
+        return "; ".join(f"filter {i + 1}: {r}" for i, r in enumerate(reasons))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly what the Lambda API, CloudFormation and SAM take: ``{"Filters": [...]}``."""
+        return {"Filters": [{"Pattern": f.to_json()} for f in self.filters]}
+
+    def to_json(self) -> str:
+        """:meth:`to_dict` as compact JSON (``aws lambda ... --filter-criteria``)."""
+        return compact_json(self.to_dict())
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], *, max_filters: int = DEFAULT_MAX_FILTERS
+    ) -> FilterCriteria:
+        """Read ``{"Filters": [{"Pattern": "<json>"}]}`` (API / CloudFormation) or CDK's
+        lower-case ``{"filters": [{"pattern": ...}]}``; a pattern may be text or an object.
+
+        Raises:
+            InvalidPattern: the shape is wrong or a pattern is invalid (``path`` says where).
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidPattern("FilterCriteria must be an object")
+        if not data:
+            return cls((), max_filters=max_filters)
+        outer, inner = ("Filters", "Pattern") if "Filters" in data else ("filters", "pattern")
+        unknown = set(data) - {outer}
+        items = data.get(outer)
+        if unknown or not isinstance(items, list):
+            raise InvalidPattern(
+                'FilterCriteria must be {"Filters": [{"Pattern": "..."}]}', path=(outer,)
+            )
+        filters = []
+        for i, item in enumerate(items):
+            if not isinstance(item, Mapping) or set(item) != {inner}:
+                raise InvalidPattern(f"each filter must be {{{inner!r}: ...}}", path=(outer, i))
+            try:
+                filters.append(Filter.from_pattern(item[inner]))
+            except InvalidPattern as exc:
+                raise InvalidPattern(exc.reason, path=(outer, i, inner, *exc.path)) from exc
+        return cls(filters, max_filters=max_filters)
+
+    @classmethod
+    def from_json(cls, text: str, *, max_filters: int = DEFAULT_MAX_FILTERS) -> FilterCriteria:
+        """Read :meth:`to_json` output (or any JSON :meth:`from_dict` accepts)."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidPattern(f"FilterCriteria is not valid JSON: {exc.msg}") from exc
+        return cls.from_dict(data, max_filters=max_filters)
+
+    def __iter__(self) -> Iterator[Filter]:
+        return iter(self.filters)
+
+    def __len__(self) -> int:
+        return len(self.filters)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(map(repr, self.filters))
+        extra = ""
+        if self.max_filters != DEFAULT_MAX_FILTERS:
+            extra = f", max_filters={self.max_filters}"
+        return f"FilterCriteria([{inner}]{extra})"

@@ -1,0 +1,173 @@
+"""Local evaluation with event-ruler semantics: the case corpus, fast path = general path,
+and algebraic properties ($or, exists)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ddbstream import UsageError
+from ddbstream.filters import Filter
+
+CASES = json.loads((Path(__file__).parent / "cases" / "matching.json").read_text())
+
+
+def _filter(case: dict[str, Any]) -> Filter:
+    return Filter.from_pattern(case["pattern_text"] if "pattern_text" in case else case["pattern"])
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c['group']}: {c['note']}" for c in CASES])
+def test_case_corpus(case: dict[str, Any]) -> None:
+    f = _filter(case)
+    assert f.matches(case["record"]) is case["expected"]
+    assert f._matcher.slow_matches(case["record"]) is case["expected"]
+    explanation = f.explain(case["record"])
+    assert (explanation is None) is case["expected"], explanation
+
+
+def test_corpus_covers_every_group() -> None:
+    groups = {c["group"] for c in CASES}
+    assert groups >= {
+        "exact", "null", "empty", "prefix", "suffix", "eic", "anything-but", "numeric",
+        "exists", "wildcard", "cidr", "or", "dotted", "arrays", "ttl", "duplicates",
+    }  # fmt: skip
+    assert len(CASES) >= 150
+
+
+def test_stream_record_is_evaluated_through_its_lambda_record() -> None:
+    from ddbstream import StreamEvent
+
+    raw = next(c["record"] for c in CASES if c["group"] == "ttl" and c["expected"])
+    record = StreamEvent.from_lambda({"Records": [raw]}).records[0]
+    ttl = Filter.from_pattern({"userIdentity": {"type": ["Service"]}})
+    assert ttl.matches(record)
+    assert ttl.explain(record) is None
+    assert not Filter.from_pattern({"eventName": ["INSERT"]}).matches(record)
+
+
+def test_other_mappings_are_records_too() -> None:
+    from types import MappingProxyType
+
+    f = Filter.from_pattern({"a": {"b": ["x"]}})
+    assert f.matches(MappingProxyType({"a": MappingProxyType({"b": "x"})}))
+    assert not f.matches(MappingProxyType({"a": {"b": "y"}}))
+
+
+def test_a_non_record_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not int"):
+        Filter.from_pattern({"a": ["x"]}).matches(3)
+
+
+def test_explain_names_path_operator_and_value() -> None:
+    f = Filter.from_pattern(
+        {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"s": {"S": [{"prefix": "SHIP"}]}}}}
+    )
+    record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"s": {"S": "NEW"}}}}
+    assert f.explain(record) == 'dynamodb.NewImage.s.S: "NEW" does not match [{"prefix":"SHIP"}]'
+    missing = f.explain({"eventName": "INSERT", "dynamodb": {}})
+    assert missing is not None and missing.startswith("dynamodb.NewImage.s.S: no value")
+    absent = Filter.from_pattern({"a": [{"exists": False}]}).explain({"a": 1})
+    assert absent == 'a: 1 does not match [{"exists":false}]'
+
+
+def test_explain_reports_array_consistency_and_or_branches() -> None:
+    f = Filter.from_pattern({"L": {"a": ["x"], "b": ["y"]}})
+    reason = f.explain({"L": [{"a": "x"}, {"b": "y"}]})
+    assert reason is not None and "array consistency" in reason
+    g = Filter.from_pattern({"$or": [{"a": ["1"]}, {"b": ["2"]}]})
+    reason = g.explain({"a": "0"})
+    assert reason is not None
+    assert reason.startswith("no $or alternative matched: [1] a:") and "[2] b: no value" in reason
+
+
+def test_deep_pattern_uses_the_closure_fast_path() -> None:
+    deep: dict[str, Any] = {"z": ["x"]}
+    record: dict[str, Any] = {"z": "x"}
+    for _ in range(40):
+        deep, record = {"k": deep}, {"k": record}
+    f = Filter.from_pattern(deep)
+    assert f.matches(record)
+    assert not f.matches({"k": {"k": "x"}})
+
+
+# --------------------------------------------------------------------------- properties
+
+KEYS = st.sampled_from(["a", "b", "c"])
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.sampled_from([1.0, 2.5, -0.0]),
+    st.sampled_from(["", "x", "xy", "X", "a.b", "1"]),
+)
+RECORD_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(KEYS | st.just("a.b"), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+RECORDS = st.dictionaries(KEYS | st.just("a.b"), RECORD_VALUES, max_size=3)
+ENTRIES = st.one_of(
+    SCALARS,
+    st.sampled_from(
+        [
+            {"prefix": "x"},
+            {"suffix": "y"},
+            {"exists": True},
+            {"exists": False},
+            {"anything-but": "x"},
+            {"anything-but": [1, 2]},
+            {"numeric": [">", 0, "<=", 2]},
+            {"equals-ignore-case": "x"},
+            {"wildcard": "x*"},
+        ]
+    ),
+)
+PATTERNS = st.recursive(
+    st.dictionaries(KEYS, st.lists(ENTRIES, min_size=1, max_size=3), min_size=1, max_size=2),
+    lambda inner: st.dictionaries(KEYS, inner, min_size=1, max_size=2),
+    max_leaves=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PATTERNS, RECORDS)
+def test_fast_path_agrees_with_the_general_matcher(pattern: Any, record: Any) -> None:
+    f = Filter.from_pattern(pattern)
+    assert f.matches(record) == f._matcher.slow_matches(record)
+    assert (f.explain(record) is None) == f.matches(record)
+
+
+@settings(max_examples=200, deadline=None)
+@given(PATTERNS, PATTERNS, RECORDS)
+def test_or_of_two_patterns_is_the_or_of_their_matches(p1: Any, p2: Any, record: Any) -> None:
+    either = Filter.from_pattern({"$or": [p1, p2]})
+    expected = Filter.from_pattern(p1).matches(record) or Filter.from_pattern(p2).matches(record)
+    assert either.matches(record) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(KEYS, min_size=1, max_size=3), RECORDS)
+def test_exists_false_is_not_exists_true(path: list[str], record: Any) -> None:
+    def at(value: bool) -> Filter:
+        pattern: Any = [{"exists": value}]
+        for key in reversed(path):
+            pattern = {key: pattern}
+        return Filter.from_pattern(pattern)
+
+    assert at(False).matches(record) == (not at(True).matches(record))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["a", "A", "ß", "SS", "ǅ", "İ", "k", "\u212a", "é", "É"]), st.text(max_size=3))
+def test_equals_ignore_case_folds_each_pattern_character(char: str, text: str) -> None:
+    f = Filter.from_pattern({"v": [{"equals-ignore-case": char}]})
+    assert f.matches({"v": char.lower()}) and f.matches({"v": char.upper()})
+    expected = text in {char.lower(), char.upper()}
+    assert f.matches({"v": text}) == expected
