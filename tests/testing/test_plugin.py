@@ -150,3 +150,14 @@ def test_session_fixtures_share_one_server(
     assert dynamodb_client.meta.endpoint_url == dynamodb_endpoint
     assert dynamodbstreams_client.meta.endpoint_url == dynamodb_endpoint
     assert dynamodbstreams_client.meta.service_model.service_name == "dynamodbstreams"
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "testing"
+
+
+def test_documented_pytest_example_passes(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, dynamodb_endpoint: str
+) -> None:
+    monkeypatch.setenv("DDBSTREAM_DYNAMODB_ENDPOINT", dynamodb_endpoint)
+    result = pytester.runpytest_inprocess(str(EXAMPLES / "test_orders_stream.py"), "-q")
+    result.assert_outcomes(passed=1)

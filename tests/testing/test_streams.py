@@ -460,3 +460,20 @@ def test_closed_shard_of_a_disabled_stream_and_the_new_stream(
     new = read_stream(dynamodbstreams_client, table_name=table.name)
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in new] == ["after"]
     assert new[0]["eventSourceARN"] != table.stream_arn
+
+
+def test_documented_script_example(dynamodb_local: Any, dynamodb_client: Any) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "examples/testing/dynamodb_local_script.py"
+    spec = importlib.util.spec_from_file_location("dynamodb_local_script", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    name = f"Orders-{time.time_ns()}"
+    try:
+        assert module.run(dynamodb_local, table_name=name) == {"inserted_total": "19.75"}
+    finally:
+        dynamodb_client.delete_table(TableName=name)

@@ -287,6 +287,8 @@ class DynamoDBLocal:
     ) -> None:
         if in_memory and db_path is not None:
             raise UsageError(f"{db_path=} needs in_memory=False (DynamoDB Local allows one)")
+        if port is not None and not 0 < port < 65536:
+            raise UsageError(f"{port=} must be a TCP port (1-65535) or None for a free one")
         if startup_timeout <= 0:
             raise UsageError(f"{startup_timeout=} must be positive")
         self._requested_port = port
