@@ -105,11 +105,9 @@ def _scalars(types: Collection[str]) -> list[SearchStrategy[dict[str, Any]]]:
             lambda v: {"BS": [_b64(b) for b in v]},
             st.lists(st.binary(min_size=1, max_size=8), min_size=1, max_size=4, unique=True),
         ),
-        "M": lambda: st.just({"M": {}}),
-        "L": lambda: st.just({"L": []}),
     }
     for tag in ALL_TYPES:
-        if tag in types:
+        if tag in types and tag in table:
             out.append(table[tag]())
     return out
 
@@ -119,6 +117,8 @@ def _check(max_depth: int, types: Collection[str]) -> frozenset[str]:
     unknown = chosen - set(ALL_TYPES)
     if not chosen or unknown:
         raise UsageError(f"types={sorted(chosen)!r} must be a non-empty subset of {ALL_TYPES}")
+    if max_depth == 0 and chosen <= {"M", "L"}:
+        raise UsageError(f"types={sorted(chosen)!r} with max_depth=0 leaves nothing to draw")
     if not 0 <= max_depth <= 32:
         raise UsageError(f"{max_depth=} must be between 0 and 32 (DynamoDB's nesting limit)")
     return chosen
@@ -145,7 +145,8 @@ def attribute_values(
     """AttributeValue descriptors in Lambda's JSON form, e.g. ``{"N": "12.5"}``.
 
     Args:
-        max_depth: how many levels of ``M``/``L`` may nest (0 means scalars and sets only).
+        max_depth: how many levels of ``M``/``L`` may nest (``{"M": {}}`` is one level; 0 means
+            scalars and sets only).
         types: the type tags to draw from (a subset of :data:`ALL_TYPES`).
     """
     return draw(_values(max_depth, _check(max_depth, types)))
@@ -408,9 +409,17 @@ def _storable(value: Any) -> dict[str, Any] | None:
         return None
 
 
+def _keyable(image: dict[str, Any] | None) -> bool:
+    """An image whose first attribute can be a key: a non-empty S or B, or an N."""
+    if not image:
+        return False
+    ((tag, value),) = next(iter(image.values())).items()
+    return tag == "N" or (tag in ("S", "B") and bool(value))
+
+
 @st.composite
 def _model_records(draw: DrawFn, model: Any) -> StreamRecord[Any]:
-    image_of = st.from_type(model).map(_storable).filter(lambda i: bool(i))
+    image_of = st.from_type(model).map(_storable).filter(_keyable)
     name = draw(st.sampled_from(_EVENT_NAMES))
     new = draw(image_of) if name != "REMOVE" else None
     old = draw(image_of) if name != "INSERT" else None
