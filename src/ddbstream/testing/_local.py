@@ -132,9 +132,12 @@ def install_dynamodb_local(cache_dir: str | os.PathLike[str] | None = None) -> P
         _extract_jar_folder(tarball, staging)
         try:
             os.rename(staging, target)
-        except OSError:
+        except OSError as exc:
             if not _is_install(target):  # not a lost race: a real failure
-                raise
+                raise UsageError(
+                    f"cannot install DynamoDB Local into {target} ({exc}); remove that folder "
+                    "or set DDBSTREAM_CACHE_DIR"
+                ) from exc
     return target
 
 
