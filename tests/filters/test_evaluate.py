@@ -70,7 +70,8 @@ def test_explain_names_path_operator_and_value() -> None:
     record = {"eventName": "INSERT", "dynamodb": {"NewImage": {"s": {"S": "NEW"}}}}
     assert f.explain(record) == 'dynamodb.NewImage.s.S: "NEW" does not match [{"prefix":"SHIP"}]'
     missing = f.explain({"eventName": "INSERT", "dynamodb": {}})
-    assert missing is not None and missing.startswith("dynamodb.NewImage.s.S: no value")
+    assert missing is not None
+    assert missing.startswith("dynamodb.NewImage.s.S: no value")
     absent = Filter.from_pattern({"a": [{"exists": False}]}).explain({"a": 1})
     assert absent == 'a: 1 does not match [{"exists":false}]'
 
@@ -78,11 +79,13 @@ def test_explain_names_path_operator_and_value() -> None:
 def test_explain_reports_array_consistency_and_or_branches() -> None:
     f = Filter.from_pattern({"L": {"a": ["x"], "b": ["y"]}})
     reason = f.explain({"L": [{"a": "x"}, {"b": "y"}]})
-    assert reason is not None and "array consistency" in reason
+    assert reason is not None
+    assert "array consistency" in reason
     g = Filter.from_pattern({"$or": [{"a": ["1"]}, {"b": ["2"]}]})
     reason = g.explain({"a": "0"})
     assert reason is not None
-    assert reason.startswith("no $or alternative matched: [1] a:") and "[2] b: no value" in reason
+    assert reason.startswith("no $or alternative matched: [1] a:")
+    assert "[2] b: no value" in reason
 
 
 def test_deep_pattern_uses_the_closure_fast_path() -> None:
@@ -165,9 +168,12 @@ def test_exists_false_is_not_exists_true(path: list[str], record: Any) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from(["a", "A", "ß", "SS", "ǅ", "İ", "k", "\u212a", "é", "É"]), st.text(max_size=3))
+@given(
+    st.sampled_from(["a", "A", "ß", "SS", "ǅ", "İ", "k", "\u212a", "é", "É"]), st.text(max_size=3)
+)
 def test_equals_ignore_case_folds_each_pattern_character(char: str, text: str) -> None:
     f = Filter.from_pattern({"v": [{"equals-ignore-case": char}]})
-    assert f.matches({"v": char.lower()}) and f.matches({"v": char.upper()})
+    assert f.matches({"v": char.lower()})
+    assert f.matches({"v": char.upper()})
     expected = text in {char.lower(), char.upper()}
     assert f.matches({"v": text}) == expected
