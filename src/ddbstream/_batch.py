@@ -61,6 +61,11 @@ class FailurePolicy(str, enum.Enum):
     ``STOP`` (the default) keeps the stream's order: later records are not run and Lambda
     retries from the failed one. ``CONTINUE`` runs every record and reports every failure; use it
     only when handlers are idempotent and records of one item do not depend on each other.
+
+    Example:
+        >>> from ddbstream import FailurePolicy, Router
+        >>> Router(policy="continue").policy is FailurePolicy.CONTINUE
+        True
     """
 
     STOP = "stop"
@@ -134,6 +139,19 @@ class BatchResult:
         duration: wall-clock seconds spent on the batch.
         route_durations: seconds spent in each route's function, by route name.
         state: the tumbling-window state to return, or None outside tumbling windows.
+
+    Example:
+        >>> from ddbstream import Router
+        >>> from ddbstream.testing import insert, lambda_event
+        >>> def fail_on_b(record):
+        ...     if record.keys["pk"] == "b":
+        ...         raise RuntimeError("down")
+        >>> event = lambda_event(insert({"pk": "a"}), insert({"pk": "b"}), insert({"pk": "c"}))
+        >>> result = Router.for_function(fail_on_b).process(event)
+        >>> len(result.processed), len(result.failed), len(result.not_attempted)
+        (1, 1, 1)
+        >>> result.response()
+        {'batchItemFailures': [{'itemIdentifier': '100000000000000000100'}]}
     """
 
     envelope: Envelope

@@ -39,6 +39,15 @@ class Window:
         is_final_invoke: ``isFinalInvokeForWindow``: the window is over; flush its state.
         is_terminated_early: ``isWindowTerminatedEarly``: the state hit the 1 MB limit and
             Lambda started the window over with a fresh state.
+
+    Example:
+        >>> from ddbstream import StreamEvent, Window
+        >>> from ddbstream.testing import insert, tumbling_window_event
+        >>> event = tumbling_window_event([insert({"pk": "a"})], start="2024-06-10T00:00:00Z",
+        ...                               end="2024-06-10T00:05:00Z", state={"n": 1}, final=True)
+        >>> window = Window.from_event(StreamEvent.parse(event))
+        >>> window.end - window.start, window.state, window.is_final_invoke
+        (datetime.timedelta(seconds=300), {'n': 1}, True)
     """
 
     start: _dt.datetime
