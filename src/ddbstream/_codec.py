@@ -39,9 +39,6 @@ _MAX_DIGITS = 38
 _MIN_ADJUSTED = -130
 _MAX_ADJUSTED = 125
 
-# A plain decimal without exponent, at most 38 characters long, is always within DynamoDB's
-# precision and range; only other shapes pay for the full check.
-_SIMPLE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
@@ -75,12 +72,31 @@ def _short(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------
 # Decoding
 # ---------------------------------------------------------------------------------------------
+#
+# The hot path is written for speed, measured with bench/decode.py: S and N are tested first
+# (they are most attributes), with dict lookups instead of a loop over the one tag; plain
+# numbers are recognised with str methods instead of a regex; map and list loops decode S and N
+# children inline instead of calling _decode; and nothing builds a path until something fails.
+# Every fast path only accepts input the slow path would accept with the same result, and falls
+# back to it otherwise, so errors and their messages come from one place.
+#
+# A plain number is "-"?, digits and at most one ".", all ASCII, at most 38 characters:
+#     len(t) <= _MAX_DIGITS and t.isascii()
+#     and (t.isdigit() or t.removeprefix("-").replace(".", "", 1).isdigit())
+# Decimal reads such text exactly, and it always has at most 38 significant digits and a
+# magnitude within DynamoDB's range, so it needs no further check.
+
+_MISSING: Any = object()
 
 
 def _number(text: Any) -> Decimal:
     if type(text) is not str:
         _fail(f"N value must be a string, got {type(text).__name__} {_short(text)}")
-    if len(text) <= _MAX_DIGITS and _SIMPLE_NUMBER.fullmatch(text):
+    if (
+        len(text) <= _MAX_DIGITS
+        and text.isascii()
+        and (text.isdigit() or text.removeprefix("-").replace(".", "", 1).isdigit())
+    ):
         return Decimal(text)
     if not _NUMBER.fullmatch(text):
         _fail(f"N value {_short(text)} is not a number")
@@ -114,6 +130,16 @@ def _check_number(value: Decimal, shown: object) -> None:
 
 
 def _binary(text: Any) -> bytes:
+    if type(text) is str:
+        # Fast path: text that is exactly the base64 encoding of what it decodes to is valid
+        # and canonical, whatever decoder reads it.
+        try:
+            raw = binascii.a2b_base64(text)
+        except (binascii.Error, ValueError):
+            pass
+        else:
+            if binascii.b2a_base64(raw, newline=False) == text.encode("ascii"):
+                return raw
     if type(text) is not str:
         _fail(f"B value must be base64 text, got {type(text).__name__} {_short(text)}")
     try:
@@ -142,6 +168,48 @@ def _null(value: Any) -> None:
         _fail(f"NULL value must be true, got {_short(value)}")
 
 
+def _fill(value: dict[Any, Any], depth: int, out: dict[Any, Any], names: str | None) -> None:
+    """Decode each descriptor of ``value`` at ``depth`` into ``out`` under the same key.
+
+    ``names`` says how a non-string key fails: ``"map"``, ``"image"``, or None to allow it.
+    On failure ``out`` keeps what was decoded before, and the key is added to the error path.
+    """
+    key: Any = None
+    try:
+        for key, item in value.items():
+            if type(item) is dict and len(item) == 1 and type(key) is str:
+                text = item.get("S", _MISSING)
+                if text is not _MISSING:
+                    if type(text) is str:
+                        out[key] = text
+                        continue
+                else:
+                    text = item.get("N", _MISSING)
+                    if text is not _MISSING:
+                        if (
+                            type(text) is str
+                            and len(text) <= _MAX_DIGITS
+                            and text.isascii()
+                            and (
+                                text.isdigit()
+                                or text.removeprefix("-").replace(".", "", 1).isdigit()
+                            )
+                        ):
+                            out[key] = Decimal(text)
+                            continue
+                    elif type(item.get("BOOL")) is bool:
+                        out[key] = item["BOOL"]
+                        continue
+            elif names is not None and type(key) is not str:
+                if names == "map":
+                    _fail(f"map key must be a string, got {type(key).__name__} {_short(key)}")
+                _fail(f"attribute name must be a string, got {_short(key)}")
+            out[key] = _decode(item, depth)
+    except _Bad as bad:
+        bad.path.append(key)
+        raise
+
+
 def _map(value: Any, depth: int) -> dict[str, Any]:
     if type(value) is not dict:
         if not isinstance(value, Mapping):
@@ -150,14 +218,7 @@ def _map(value: Any, depth: int) -> dict[str, Any]:
     if depth >= MAX_NESTING_DEPTH:
         _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
     out: dict[str, Any] = {}
-    for key, item in value.items():
-        try:
-            if type(key) is not str:
-                _fail(f"map key must be a string, got {type(key).__name__} {_short(key)}")
-            out[key] = _decode(item, depth + 1)
-        except _Bad as bad:
-            bad.path.append(key)
-            raise
+    _fill(value, depth + 1, out, "map")
     return out
 
 
@@ -167,16 +228,63 @@ def _list(value: Any, depth: int) -> list[Any]:
     if depth >= MAX_NESTING_DEPTH:
         _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
     out: list[Any] = []
-    for index, item in enumerate(value):
-        try:
-            out.append(_decode(item, depth + 1))
-        except _Bad as bad:
-            bad.path.append(index)
-            raise
+    append = out.append
+    depth += 1
+    try:
+        for item in value:
+            if type(item) is dict and len(item) == 1:
+                text = item.get("S", _MISSING)
+                if text is not _MISSING:
+                    if type(text) is str:
+                        append(text)
+                        continue
+                else:
+                    text = item.get("N", _MISSING)
+                    if (
+                        type(text) is str
+                        and len(text) <= _MAX_DIGITS
+                        and text.isascii()
+                        and (text.isdigit() or text.removeprefix("-").replace(".", "", 1).isdigit())
+                    ):
+                        append(Decimal(text))
+                        continue
+            append(_decode(item, depth))
+    except _Bad as bad:
+        bad.path.append(len(out))  # every earlier element was appended exactly once
+        raise
     return out
 
 
+_ONLY_STR = {str}
+
+
 def _set(tag: str, value: Any, member: Any) -> set[Any]:
+    if type(value) is list and value:
+        # Fast paths for well-formed sets; anything else takes the checking loop below.
+        if tag == "SS":
+            if set(map(type, value)) == _ONLY_STR:
+                out = set(value)
+                if len(out) == len(value):
+                    return out
+        elif tag == "NS":
+            numbers: list[Decimal] = []
+            for text in value:
+                if not (
+                    type(text) is str
+                    and len(text) <= _MAX_DIGITS
+                    and text.isascii()
+                    and (text.isdigit() or text.removeprefix("-").replace(".", "", 1).isdigit())
+                ):
+                    break
+                numbers.append(Decimal(text))
+            else:
+                out = set(numbers)
+                if len(out) == len(value):
+                    return out
+    return _set_checked(tag, value, member)
+
+
+def _set_checked(tag: str, value: Any, member: Any) -> set[Any]:
     if type(value) is not list:
         _fail(f"{tag} value must be an array, got {type(value).__name__}")
     if not value:
@@ -195,6 +303,43 @@ def _set(tag: str, value: Any, member: Any) -> set[Any]:
 
 
 def _decode(av: Any, depth: int) -> Any:
+    if type(av) is dict and len(av) == 1:
+        value = av.get("S", _MISSING)
+        if value is not _MISSING:
+            return value if type(value) is str else _string(value)
+        value = av.get("N", _MISSING)
+        if value is not _MISSING:
+            if (
+                type(value) is str
+                and len(value) <= _MAX_DIGITS
+                and value.isascii()
+                and (value.isdigit() or value.removeprefix("-").replace(".", "", 1).isdigit())
+            ):
+                return Decimal(value)
+            return _number(value)
+        for tag, value in av.items():
+            if tag == "M":
+                return _map(value, depth)
+            if tag == "L":
+                return _list(value, depth)
+            if tag == "BOOL":
+                return value if type(value) is bool else _bool(value)
+            if tag == "NULL":
+                return _null(value)
+            if tag == "B":
+                return _binary(value)
+            if tag == "SS":
+                return _set(tag, value, _string)
+            if tag == "NS":
+                return _set(tag, value, _number)
+            if tag == "BS":
+                return _set(tag, value, _binary)
+            _fail(f"unknown AttributeValue type {_short(tag)}")
+    return _decode_unusual(av, depth)
+
+
+def _decode_unusual(av: Any, depth: int) -> Any:
+    """The checks :func:`_decode` skips for the usual ``dict`` with one key."""
     if type(av) is not dict:
         if not isinstance(av, Mapping):
             _fail(f"an AttributeValue must be an object with one type key, got {_short(av)}")
@@ -203,33 +348,7 @@ def _decode(av: Any, depth: int) -> Any:
         if not av:
             _fail("an AttributeValue must have exactly one type key, got none")
         _fail(f"an AttributeValue must have exactly one type key, got {sorted(map(str, av))}")
-    for tag, value in av.items():
-        if tag == "S":
-            if type(value) is str:
-                return value
-            return _string(value)
-        if tag == "N":
-            if type(value) is str and len(value) <= _MAX_DIGITS and _SIMPLE_NUMBER.fullmatch(value):
-                return Decimal(value)
-            return _number(value)
-        if tag == "M":
-            return _map(value, depth)
-        if tag == "L":
-            return _list(value, depth)
-        if tag == "BOOL":
-            return _bool(value)
-        if tag == "NULL":
-            return _null(value)
-        if tag == "B":
-            return _binary(value)
-        if tag == "SS":
-            return _set(tag, value, _string)
-        if tag == "NS":
-            return _set(tag, value, _number)
-        if tag == "BS":
-            return _set(tag, value, _binary)
-        _fail(f"unknown AttributeValue type {_short(tag)}")
-    raise AssertionError("unreachable")  # pragma: no cover
+    return _decode(av, depth)
 
 
 def deserialize(attribute_value: Mapping[str, Any], *, path: tuple[PathItem, ...] = ()) -> Any:
@@ -272,15 +391,10 @@ def deserialize_image(
     if not isinstance(image, Mapping):
         raise DecodeError(f"an image must be an object, got {type(image).__name__}", path=path)
     out: dict[str, Any] = {}
-    name: Any = None
     try:
-        for name, av in image.items():
-            if type(name) is not str:
-                _fail(f"attribute name must be a string, got {_short(name)}")
-            out[name] = _decode(av, 0)
+        _fill(image if type(image) is dict else dict(image.items()), 0, out, "image")
     except _Bad as bad:
-        full = (*path, name, *reversed(bad.path))
-        raise DecodeError(bad.reason, path=full) from None
+        raise DecodeError(bad.reason, path=(*path, *reversed(bad.path))) from None
     return out
 
 
