@@ -29,7 +29,7 @@ from typing import Any, Generic, Literal, cast
 
 from typing_extensions import TypeVar
 
-from ._codec import _Bad, _decode
+from ._codec import _Bad, _decode, _fill
 from ._errors import DecodeError, PathItem, UsageError
 from ._shapes import lambda_record_from_get_records, table_name_from_arn
 
@@ -99,7 +99,7 @@ class Image(Mapping[str, Any]):
         event_id: str | None = None,
         sequence_number: str | None = None,
     ) -> None:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise DecodeError(
                 f"{name} must be an object, got {type(raw).__name__}",
                 path=(name,),
@@ -167,7 +167,17 @@ class Image(Mapping[str, Any]):
 
     def to_dict(self) -> dict[str, Any]:
         """Decode every attribute into a new plain ``dict``."""
-        return {name: self[name] for name in self._raw}
+        raw = self._raw
+        cache = self._cache
+        if not cache and type(raw) is dict:
+            # Nothing read yet: decode the whole image in one loop, straight into the cache
+            # (in raw order; on failure the cache keeps the attributes decoded before).
+            try:
+                _fill(raw, 0, cache, None)
+            except _Bad as bad:
+                raise self._error(bad.reason, tuple(reversed(bad.path))) from None
+            return cache.copy()
+        return {name: self[name] for name in raw}
 
 
 def _fail(reason: str, raw: Mapping[str, Any], *, path: tuple[PathItem, ...] = ()) -> DecodeError:
@@ -180,6 +190,9 @@ def _fail(reason: str, raw: Mapping[str, Any], *, path: tuple[PathItem, ...] = (
         event_id=event_id if isinstance(event_id, str) else None,
         sequence_number=seq if isinstance(seq, str) else None,
     )
+
+
+_new_object = object.__new__
 
 
 def _epoch_to_datetime(value: float) -> _dt.datetime:
@@ -382,6 +395,15 @@ class StreamRecord(Generic[T]):
         raw = self._ddb.get(field)
         if raw is None:
             return None
+        if type(raw) is dict:
+            # What Image(...) does, without the keyword call and the Mapping check.
+            image = _new_object(Image)
+            image._raw = raw
+            image._name = field
+            image._event_id = self._record.get("eventID")
+            image._sequence_number = self._seq
+            image._cache = {}
+            return image
         return Image(
             raw, name=field, event_id=self._record.get("eventID"), sequence_number=self._seq
         )
@@ -653,8 +675,41 @@ class StreamEvent(Generic[T]):
     def records(self) -> tuple[StreamRecord[T], ...]:
         """The records, in delivery order."""
         if self._records is None:
-            self._records = tuple(self._build(i, item) for i, item in enumerate(self._items))
+            if self._envelope == "kinesis":
+                self._records = tuple(self._build(i, item) for i, item in enumerate(self._items))
+            else:
+                self._records = self._build_plain()
         return self._records
+
+    def _build_plain(self) -> tuple[StreamRecord[T], ...]:
+        """:meth:`_build` for Lambda and Pipes records, fast for the usual well-formed dicts."""
+        envelope = self._envelope
+        model = self._model
+        out: list[StreamRecord[T]] = []
+        append = out.append
+        for item in self._items:
+            if type(item) is dict:
+                ddb = item.get("dynamodb")
+                if type(ddb) is dict:
+                    seq = ddb.get("SequenceNumber")
+                    if type(seq) is str and seq.isdigit() and seq.isascii():
+                        # What StreamRecord.__init__ does once these checks passed.
+                        record: StreamRecord[T] = _new_object(StreamRecord)
+                        record._record = item
+                        record._ddb = ddb
+                        record._seq = seq
+                        record._envelope = envelope
+                        record._raw = item
+                        record._model = model
+                        record._keys = None
+                        record._new_image = _MISSING
+                        record._old_image = _MISSING
+                        record._new = _MISSING
+                        record._old = _MISSING
+                        append(record)
+                        continue
+            append(self._build(len(out), item))
+        return tuple(out)
 
     def __iter__(self) -> Iterator[StreamRecord[T]]:
         return iter(self.records)
