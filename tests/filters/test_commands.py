@@ -114,3 +114,21 @@ def test_lint_command_reports_findings() -> None:
     code, out = lint_command('{"eventName": "INSERT"}')
     assert code == 2
     assert "must be an object or an array" in out
+
+
+def test_documented_check_output() -> None:
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples" / "filters"
+    event = json.loads((examples / "check_records_event.json").read_text())
+    pattern = json.dumps(
+        {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {
+                "NewImage": {"status": {"S": ["SHIPPED"]}, "total": {"N": [{"prefix": "1"}]}}
+            },
+        }
+    )
+    code, out = check(pattern, event)
+    assert code == 0
+    assert out == (examples / "check_output.txt").read_text()

@@ -183,3 +183,42 @@ def test_cfn_lint_would_catch_a_broken_filter_criteria(tmp_path: Path) -> None:
         [str(cfn_lint), str(path)], capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode != 0
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "filters"
+
+
+def _example_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "export_criteria", EXAMPLES / "export_criteria.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_documented_exports_are_what_the_functions_produce() -> None:
+    exports = _example_module().EXPORTS
+    assert sorted(exports) == sorted(
+        p.name for p in EXAMPLES.glob("export_*") if p.name != "export_criteria.py"
+    )
+    for name, text in exports.items():
+        assert (EXAMPLES / name).read_text() == text, f"regenerate examples/filters/{name}"
+
+
+def test_documented_sam_template_passes_cfn_lint() -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    if not cfn_lint.exists():
+        pytest.skip("cfn-lint is not installed in this environment")
+    result = subprocess.run(
+        [str(cfn_lint), str(EXAMPLES / "export_sam_template.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
