@@ -134,6 +134,13 @@ def _commit_chunk(
             continue
         except GroupRejected as exc:
             rejected = [u for u in chunk if u.groups & exc.groups]
+            if len(rejected) > 1 and len(exc.groups) > 1:
+                # The sink could not say which group: bisect to isolate the bad units.
+                half = len(chunk) // 2
+                if not _commit_chunk(spec, sink, chunk[:half], book, sleep):
+                    book.fail(chunk[half:], book.errors[-1], attempted=False)
+                    return False
+                return _commit_chunk(spec, sink, chunk[half:], book, sleep)
             book.fail(rejected or chunk, AggregationError(exc.reason), attempted=True)
             chunk = [u for u in chunk if u not in rejected] if rejected else []
             continue

@@ -1,0 +1,399 @@
+"""The DynamoDB sink: coalesced ``ADD`` updates plus per-item watermarks in one transaction.
+
+Each transaction (at most 100 actions) holds, for a set of source items, the coalesced deltas of
+the groups they touch (``UpdateItem ... ADD Total :delta``) and one watermark per item in the
+ledger (``SET seq = :last`` on condition ``attribute_not_exists(seq) OR seq < :first``). Sequence
+numbers are stored as 40-digit zero-padded strings (they have up to 40 digits; a DynamoDB number
+holds 38). Nothing is read on the happy path. When a condition fails, the cancellation reason
+carries the stored watermark (``ReturnValuesOnConditionCheckFailure=ALL_OLD``), so the engine
+drops what was already applied and retries. ``ClientRequestToken`` is derived from the content:
+it makes a retry of a lost response idempotent for 10 minutes; the watermarks make it exact
+forever after. boto3 is imported on first use; botocore errors are mapped here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .._codec import EncodeError, deserialize, serialize
+from .._errors import UsageError
+from ._delta import ItemId
+from ._sink import GroupRejected, Retry, TransientError
+
+if TYPE_CHECKING:
+    from ._plan import Mark, Transaction
+    from ._spec import Aggregator
+
+__all__ = ["DynamoDBSink", "Ledger"]
+
+_TRANSIENT = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionInProgressException",
+        "TransactionConflictException",
+        "LimitExceededException",
+    }
+)
+_TRANSIENT_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "InternalError"}
+)
+_DEFAULT_RETRY = Retry()
+_NUMBER_ERROR = re.compile(r"precision|overflow|underflow|out of range|magnitude", re.IGNORECASE)
+_SEQ_DIGITS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """Where the per-item watermarks of the exactly-once strategy live.
+
+    Args:
+        table: the ledger table; ``None`` keeps ledger items in the sink's own table (keyed
+            with ``prefix``, so handlers and scans can tell them apart).
+        partition_key: its partition key attribute (``None``: ``"pk"`` for a separate table,
+            the sink's partition key for the sink's table).
+        sort_key: its sort key attribute, if the table has one (value: ``sort_value``).
+        prefix: prepended to the hashed item identity in the partition key.
+        namespace: separates aggregators sharing a ledger (default: the sink's table name).
+        retention_seconds: TTL of a watermark after its last update (default 48 h; stream
+            records live 24 h, so no redelivery can outlive its watermark).
+
+    Example:
+        >>> Ledger(table="InvoiceTotalLedger")
+        Ledger(table='InvoiceTotalLedger')
+    """
+
+    table: str | None = None
+    partition_key: str | None = None
+    sort_key: str | None = None
+    prefix: str = "LEDGER#"
+    sort_value: str = "WATERMARK"
+    namespace: str | None = None
+    sequence_attribute: str = "seq"
+    ttl_attribute: str = "expires"
+    retention_seconds: int = 48 * 3600
+
+    def __repr__(self) -> str:
+        defaults = Ledger.__dataclass_fields__
+        parts = [
+            f"{name}={getattr(self, name)!r}"
+            for name in defaults
+            if getattr(self, name) != defaults[name].default
+        ]
+        return f"Ledger({', '.join(parts)})"
+
+    def key(self, item: ItemId, *, namespace: str, partition_key: str) -> dict[str, Any]:
+        """The ledger item's key for a source item (hashed: keys can be up to 3 KB)."""
+        text = json.dumps([self.namespace or namespace, item[0], item[1]], separators=(",", ":"))
+        key = {partition_key: {"S": self.prefix + hashlib.sha256(text.encode()).hexdigest()}}
+        if self.sort_key is not None:
+            key[self.sort_key] = {"S": self.sort_value}
+        return key
+
+
+def _iso(now: _dt.datetime) -> str:
+    return (
+        now.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+
+
+class DynamoDBSink:
+    """Aggregates in a DynamoDB table, one item per group, exact under redelivery.
+
+    Args:
+        table: the target table.
+        key: the partition key attribute name (the group key is its value), or a function
+            ``group -> {attribute: value}`` giving the whole key.
+        updated_attribute: an attribute set to the ISO-8601 UTC time of each update (the
+            invoice tutorial's ``UpdateDate``), or None.
+        ledger: where watermarks live (default: the sink's table). ``None`` is plain
+            at-least-once: cheaper, but every redelivery counts again.
+        client: a boto3 DynamoDB client (default: ``boto3.client("dynamodb")`` on first use,
+            which honours ``AWS_ENDPOINT_URL``).
+        max_actions: actions per transaction (DynamoDB's limit is 100).
+        retry: backoff for throttling, transaction conflicts and lost responses.
+        clock: returns the current time (for ``updated_attribute`` and the TTL).
+
+    Only additive measures (:class:`Sum`, :class:`Count`, :class:`Average`) are stored, with
+    ``ADD``; append-only ones need a read and are kept by :class:`MemorySink` or tumbling windows.
+
+    Example:
+        >>> sink = DynamoDBSink("InvoiceTotal", key="InvoiceNumber", updated_attribute="UpdateDate")
+        >>> sink
+        DynamoDBSink('InvoiceTotal', key='InvoiceNumber', updated_attribute='UpdateDate')
+    """
+
+    def __init__(
+        self,
+        table: str,
+        *,
+        key: str | Callable[[Any], Mapping[str, Any]],
+        updated_attribute: str | None = None,
+        ledger: Ledger | None = Ledger(),
+        client: Any = None,
+        max_actions: int = 100,
+        retry: Retry = _DEFAULT_RETRY,
+        clock: Callable[[], _dt.datetime] | None = None,
+    ) -> None:
+        if not 3 <= max_actions <= 100:
+            raise UsageError(f"{max_actions=} must be between 3 and 100 (DynamoDB's limit)")
+        self.table = table
+        self.key = key
+        self.updated_attribute = updated_attribute
+        self.ledger = ledger
+        self._client = client
+        self._max_actions = max_actions
+        self._retry = retry
+        self._clock = clock or (lambda: _dt.datetime.now(_dt.timezone.utc))
+        self._times: dict[str, _dt.datetime] = {}
+        self._key_names: tuple[str, ...] | None = None
+
+    def __repr__(self) -> str:
+        key = repr(self.key) if isinstance(self.key, str) else getattr(self.key, "__name__", "?")
+        parts = [repr(self.table), f"key={key}"]
+        if self.updated_attribute is not None:
+            parts.append(f"updated_attribute={self.updated_attribute!r}")
+        if self.ledger != Ledger():
+            parts.append(f"ledger={self.ledger!r}")
+        return f"DynamoDBSink({', '.join(parts)})"
+
+    # -- Sink protocol ------------------------------------------------------------------------
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.ledger is not None
+
+    @property
+    def max_actions(self) -> int:
+        return self._max_actions
+
+    @property
+    def retry(self) -> Retry:
+        return self._retry
+
+    @property
+    def client(self) -> Any:
+        """The boto3 client (created on first use)."""
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def commit(self, spec: Aggregator, tx: Transaction) -> dict[ItemId, int]:
+        """Write ``tx`` as one TransactWriteItems (or one UpdateItem when it has one action)."""
+        now = self._times.setdefault(tx.token, self._clock())
+        if len(self._times) > 1000:
+            self._times = {tx.token: now}
+        actions = [self._group_update(spec, g, d, now) for g, d in tx.groups]
+        actions += [self._mark_update(m, now) for m in tx.marks]
+        return self._send(tx, actions, now)
+
+    def snapshot(self, spec: Aggregator) -> dict[Any, dict[str, Any]]:
+        """Scan the table: group -> measure name -> value (ledger items are skipped)."""
+        out: dict[Any, dict[str, Any]] = {}
+        for raw in self._scan():
+            item = {k: deserialize(v) for k, v in raw.items()}
+            if self._is_ledger(item):
+                continue
+            values = {}
+            for name, measure in spec.measures.items():
+                columns = _columns(name, measure)
+                parts = tuple(item.get(c, 0) for c in columns)
+                state = measure.join(parts)
+                if state != measure.zero():
+                    values[name] = measure.result(state)
+            if values:
+                out[self._group_of(item)] = values
+        return out
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _key_of(self, group: Any) -> dict[str, Any]:
+        key = {self.key: group} if isinstance(self.key, str) else dict(self.key(group))
+        try:
+            return {name: serialize(value) for name, value in key.items()}
+        except EncodeError as exc:
+            raise GroupRejected(f"group key {group!r}: {exc}", groups=frozenset([group])) from exc
+
+    def _group_update(
+        self, spec: Aggregator, group: Any, delta: Mapping[str, Any], now: _dt.datetime
+    ) -> dict[str, Any]:
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        adds = []
+        for name, state in delta.items():
+            measure = spec.measures[name]
+            for column, part in zip(_columns(name, measure), measure.split(state), strict=True):
+                if part:
+                    i = len(names)
+                    names[f"#a{i}"] = column
+                    try:
+                        values[f":a{i}"] = serialize(part)
+                    except EncodeError as exc:
+                        raise GroupRejected(str(exc), groups=frozenset([group])) from exc
+                    adds.append(f"#a{i} :a{i}")
+        expression = "ADD " + ", ".join(adds) if adds else ""
+        if self.updated_attribute is not None:
+            names["#u"] = self.updated_attribute
+            values[":u"] = {"S": _iso(now)}
+            expression += " SET #u = :u"
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": self._key_of(group),
+            "UpdateExpression": expression.strip(),
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            update["ExpressionAttributeValues"] = values
+        return {"Update": update}
+
+    def _ledger_table(self) -> tuple[str, str]:
+        ledger = self.ledger
+        assert ledger is not None
+        if ledger.table is None:
+            partition = ledger.partition_key or (
+                self.key if isinstance(self.key, str) else self._table_key_names()[0]
+            )
+            return self.table, partition
+        return ledger.table, ledger.partition_key or "pk"
+
+    def _mark_update(self, mark: Mark, now: _dt.datetime) -> dict[str, Any]:
+        ledger = self.ledger
+        assert ledger is not None
+        table, partition = self._ledger_table()
+        expires = int(now.timestamp()) + ledger.retention_seconds
+        return {
+            "Update": {
+                "TableName": table,
+                "Key": ledger.key(mark.item, namespace=self.table, partition_key=partition),
+                "UpdateExpression": "SET #s = :last, #t = :ttl",
+                "ConditionExpression": "attribute_not_exists(#s) OR #s < :first",
+                "ExpressionAttributeNames": {
+                    "#s": ledger.sequence_attribute,
+                    "#t": ledger.ttl_attribute,
+                },
+                "ExpressionAttributeValues": {
+                    ":last": {"S": f"{mark.last:0{_SEQ_DIGITS}d}"},
+                    ":first": {"S": f"{mark.first:0{_SEQ_DIGITS}d}"},
+                    ":ttl": {"N": str(expires)},
+                },
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _send(
+        self, tx: Transaction, actions: list[dict[str, Any]], now: _dt.datetime
+    ) -> dict[ItemId, int]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        token = hashlib.sha256(f"{tx.token}|{_iso(now)}".encode()).hexdigest()[:36]
+        try:
+            if len(actions) == 1:
+                self.client.update_item(**actions[0]["Update"])
+            else:
+                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+        except ClientError as exc:
+            return self._client_error(tx, exc)
+        except BotoCoreError as exc:
+            # Connection reset, read timeout...: the write may or may not have landed.
+            raise TransientError(f"DynamoDB did not answer: {exc}") from exc
+        return {}
+
+    def _client_error(self, tx: Transaction, exc: Any) -> dict[ItemId, int]:
+        response = exc.response
+        code = response.get("Error", {}).get("Code", "")
+        message = response.get("Error", {}).get("Message", "")
+        groups = frozenset(g for g, _ in tx.groups)
+        if code == "TransactionCanceledException":
+            return self._cancelled(tx, response.get("CancellationReasons") or [], message)
+        if code == "ConditionalCheckFailedException" and tx.marks:
+            return {tx.marks[0].item: self._stored(tx.marks[0], response.get("Item"))}
+        if code in _TRANSIENT:
+            raise TransientError(f"{code}: {message}") from exc
+        if code == "ValidationException" and _NUMBER_ERROR.search(message):
+            raise GroupRejected(f"DynamoDB refused a total: {message}", groups=groups) from exc
+        raise UsageError(f"DynamoDB rejected the aggregate write: {code}: {message}") from exc
+
+    def _cancelled(
+        self, tx: Transaction, reasons: list[Mapping[str, Any]], message: str
+    ) -> dict[ItemId, int]:
+        n = len(tx.groups)
+        conflicts: dict[ItemId, int] = {}
+        rejected: set[Any] = set()
+        codes = set()
+        for index, reason in enumerate(reasons):
+            code = reason.get("Code") or "None"
+            codes.add(code)
+            if code == "ConditionalCheckFailed" and index >= n:
+                mark = tx.marks[index - n]
+                conflicts[mark.item] = self._stored(mark, reason.get("Item"))
+            elif code == "ValidationError" and index < n:
+                rejected.add(tx.groups[index][0])
+        if rejected:
+            raise GroupRejected(f"DynamoDB refused a total: {message}", groups=frozenset(rejected))
+        if conflicts:
+            return conflicts
+        raise TransientError(f"transaction cancelled ({', '.join(sorted(codes))}): {message}")
+
+    def _stored(self, mark: Mark, item: Mapping[str, Any] | None) -> int:
+        """The stored watermark of a failed condition (read back if the reason lacks it)."""
+        ledger = self.ledger
+        assert ledger is not None
+        if item is None:
+            table, partition = self._ledger_table()
+            key = ledger.key(mark.item, namespace=self.table, partition_key=partition)
+            item = self.client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+        seq = (item or {}).get(ledger.sequence_attribute, {}).get("S")
+        return int(seq) if seq else mark.first
+
+    # -- reading back -------------------------------------------------------------------------
+
+    def _table_key_names(self) -> tuple[str, ...]:
+        if self._key_names is None:
+            table = self.client.describe_table(TableName=self.table)["Table"]
+            schema = sorted(table["KeySchema"], key=lambda k: k["KeyType"] != "HASH")
+            self._key_names = tuple(k["AttributeName"] for k in schema)
+        return self._key_names
+
+    def _scan(self) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"TableName": self.table, "ConsistentRead": True}
+        while True:
+            page = self.client.scan(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _is_ledger(self, item: Mapping[str, Any]) -> bool:
+        if self.ledger is None or self.ledger.table is not None:
+            return False
+        _, partition = self._ledger_table()
+        value = item.get(partition)
+        return isinstance(value, str) and value.startswith(self.ledger.prefix)
+
+    def _group_of(self, item: Mapping[str, Any]) -> Any:
+        if isinstance(self.key, str):
+            return item[self.key]
+        return tuple(item[name] for name in self._table_key_names())
+
+
+def _columns(name: str, measure: Any) -> tuple[str, ...]:
+    columns = getattr(measure, "columns", None)
+    if columns is None:
+        raise UsageError(
+            f"measure {name!r} = {measure!r} cannot be kept by DynamoDBSink: only additive "
+            "measures (Sum, Count, Average) are written with ADD; keep append-only ones in a "
+            "MemorySink or a tumbling window"
+        )
+    return tuple(columns(name))

@@ -1,0 +1,241 @@
+"""ddbstream.aggregate._dynamodb on DynamoDB Local: exact totals with the ledger strategy under
+injected faults (throttling before the write, a lost response after it landed, a crash between
+transactions), overflow as an error, ledger items in the sink's own table, request shapes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ddbstream import AggregationError, UsageError
+from ddbstream.aggregate import Aggregator, Count, DynamoDBSink, Ledger, Max, Retry, Sum
+from ddbstream.testing import EventBuilder
+
+from ._simulate import Crash, deliver, histories
+
+FAST = Retry(attempts=4, base=0.0)
+
+
+def _where(image: Any) -> bool:
+    return image["Status"] == "ok"
+
+
+@pytest.fixture
+def tables(dynamodb_client: Any) -> Iterator[Any]:
+    created: list[str] = []
+
+    def make(key: str = "Group", *, sort_key: str | None = None) -> str:
+        name = f"agg-{uuid.uuid4().hex[:10]}"
+        schema = [{"AttributeName": key, "KeyType": "HASH"}]
+        attrs = [{"AttributeName": key, "AttributeType": "S"}]
+        if sort_key:
+            schema.append({"AttributeName": sort_key, "KeyType": "RANGE"})
+            attrs.append({"AttributeName": sort_key, "AttributeType": "S"})
+        dynamodb_client.create_table(
+            TableName=name,
+            KeySchema=schema,
+            AttributeDefinitions=attrs,
+            BillingMode="PAY_PER_REQUEST",
+        )
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        dynamodb_client.delete_table(TableName=name)
+
+
+class Faults:
+    """botocore event hooks injecting faults into TransactWriteItems / UpdateItem calls."""
+
+    def __init__(self, client: Any, data: st.DataObject | None, budget: int) -> None:
+        self.data, self.left, self.client = data, budget, client
+        self.calls = 0
+        for event in ("before-call", "after-call"):
+            for op in ("TransactWriteItems", "UpdateItem"):
+                client.meta.events.register(f"{event}.dynamodb.{op}", getattr(self, event[:-5]))
+
+    def close(self) -> None:
+        for event in ("before-call", "after-call"):
+            for op in ("TransactWriteItems", "UpdateItem"):
+                name = f"{event}.dynamodb.{op}"
+                self.client.meta.events.unregister(name, getattr(self, event[:-5]))
+
+    def _draw(self, phase: str) -> str:
+        if self.data is None or self.left <= 0:
+            return "ok"
+        kind = self.data.draw(st.sampled_from(("ok", "ok", "fault", "crash")), label=phase)
+        if kind != "ok":
+            self.left -= 1
+        return kind
+
+    def before(self, **_: Any) -> None:
+        self.calls += 1
+        kind = self._draw("before")
+        if kind == "fault":
+            error = {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
+            raise ClientError(error, "TransactWriteItems")
+        if kind == "crash":
+            raise Crash("before the write")
+
+    def after(self, **_: Any) -> None:
+        kind = self._draw("after")
+        if kind == "fault":
+            raise ConnectionClosedError(endpoint_url="http://injected")  # landed, answer lost
+        if kind == "crash":
+            raise Crash("after the write, before the next one")
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(history=histories(max_ops=20), data=st.data(), budget=st.integers(0, 8))
+def test_totals_are_exact_on_dynamodb_local_under_faults(
+    dynamodb_client: Any, tables: Any, history: Any, data: st.DataObject, budget: int
+) -> None:
+    sink = DynamoDBSink(
+        tables(),
+        key="Group",
+        ledger=Ledger(table=tables("pk")),
+        client=dynamodb_client,
+        max_actions=data.draw(st.sampled_from((3, 5, 100)), label="max_actions"),
+        retry=FAST,
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"],
+        where=_where,
+        measures={"Total": Sum("Amount"), "Count": Count()},
+        sink=sink,
+    )
+    faults = Faults(dynamodb_client, data, budget)
+    try:
+        deliver(data, history.records, aggregator.handle, lanes=data.draw(st.integers(1, 2)))
+    finally:
+        faults.close()
+    assert aggregator.snapshot() == history.expected(_where)
+
+
+def _invoice(tid: str, amount: Any, group: str = "A") -> dict[str, Any]:
+    return {"TransactionId": tid, "Group": group, "Amount": amount, "Status": "ok"}
+
+
+def test_one_request_per_batch_and_the_ledger_shape(dynamodb_client: Any, tables: Any) -> None:
+    target, ledger = tables(), tables("pk")
+    sink = DynamoDBSink(
+        target,
+        key="Group",
+        updated_attribute="UpdateDate",
+        ledger=Ledger(table=ledger),
+        client=dynamodb_client,
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    records = [b.insert(_invoice(str(i), Decimal("0.10"), "AB"[i % 2])) for i in range(50)]
+    faults = Faults(dynamodb_client, None, 0)
+    try:
+        result = aggregator.apply(b.lambda_event(records))
+    finally:
+        faults.close()
+    assert result.ok
+    assert result.transactions == 1
+    assert faults.calls == 1
+    item = dynamodb_client.get_item(TableName=target, Key={"Group": {"S": "A"}})["Item"]
+    assert item["Total"] == {"N": "2.5"}
+    assert item["UpdateDate"]["S"].endswith("Z")
+    marks = dynamodb_client.scan(TableName=ledger)["Items"]
+    assert len(marks) == 50
+    seqs = {m["seq"]["S"] for m in marks}
+    assert all(len(s) == 40 and s.isdigit() for s in seqs)
+    assert {int(s) for s in seqs} == {int(r["dynamodb"]["SequenceNumber"]) for r in records}
+    assert all(int(m["expires"]["N"]) > 0 for m in marks)
+
+
+def test_overflow_beyond_38_digits_fails_the_batch_and_rounds_nothing(
+    dynamodb_client: Any, tables: Any
+) -> None:
+    target = tables()
+    sink = DynamoDBSink(
+        target, key="Group", ledger=Ledger(table=tables("pk")), client=dynamodb_client
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    big = Decimal("9" * 38)
+    assert aggregator.apply(b.lambda_event(b.insert(_invoice("1", big)))).ok
+    result = aggregator.apply(
+        b.lambda_event(b.insert(_invoice("2", Decimal("0.5"))), b.insert(_invoice("3", 1, "B")))
+    )
+    assert not result.ok
+    assert isinstance(result.errors[0], AggregationError)
+    assert "38" in str(result.errors[0])
+    assert aggregator.snapshot() == {"A": {"Total": big}, "B": {"Total": Decimal(1)}}
+    assert len(result.failed) == 1
+
+
+def test_ledger_items_in_the_sink_table_are_not_totals(dynamodb_client: Any, tables: Any) -> None:
+    target = tables("PK", sort_key="SK")
+    sink = DynamoDBSink(
+        target,
+        key=lambda user: {"PK": f"USER#{user}", "SK": "TOTAL"},
+        ledger=Ledger(sort_key="SK"),
+        client=dynamodb_client,
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event(b.insert(_invoice("1", 3)), b.insert(_invoice("2", 4)))
+    assert aggregator.apply(event).ok
+    assert aggregator.apply(event).ok  # the same transaction again: its token absorbs it
+    items = dynamodb_client.scan(TableName=target)["Items"]
+    assert sorted(i["PK"]["S"].split("#")[0] for i in items) == ["LEDGER", "LEDGER", "USER"]
+    assert aggregator.snapshot() == {("USER#A", "TOTAL"): {"Total": Decimal(7)}}
+
+
+def test_append_only_measures_are_refused_by_the_dynamodb_sink(
+    dynamodb_client: Any, tables: Any
+) -> None:
+    sink = DynamoDBSink(tables(), key="Group", client=dynamodb_client)
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Top": Max("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    with pytest.raises(UsageError, match="only additive"):
+        aggregator.apply(b.lambda_event(b.insert(_invoice("1", 3))))
+
+
+def test_repr_is_the_constructor() -> None:
+    assert repr(DynamoDBSink("T", key="K", ledger=Ledger(table="L"))) == (
+        "DynamoDBSink('T', key='K', ledger=Ledger(table='L'))"
+    )
+    assert (
+        repr(DynamoDBSink("T", key="K", ledger=None)) == "DynamoDBSink('T', key='K', ledger=None)"
+    )
+
+
+def test_a_replay_from_an_earlier_checkpoint_is_dropped_by_the_watermarks(
+    dynamodb_client: Any, tables: Any
+) -> None:
+    sink = DynamoDBSink(
+        tables(), key="Group", ledger=Ledger(table=tables("pk")), client=dynamodb_client
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    first, second = b.insert(_invoice("1", 100)), b.insert(_invoice("2", 300))
+    old = {**_invoice("1", 100)}
+    third = b.modify(old, {**old, "Amount": 150})
+    assert aggregator.apply(b.lambda_event(first, second)).ok
+    result = aggregator.apply(b.lambda_event(first, second, third))
+    assert result.ok
+    assert result.duplicates == 2
+    assert aggregator.snapshot() == {"A": {"Total": Decimal(450)}}
