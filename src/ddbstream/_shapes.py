@@ -8,7 +8,9 @@ lower-case ``principalId``/``type`` and the stream ARN. Field order follows a re
 DynamoDB Local writes TTL deletions with ``eventName: "UNKNOWN_TO_SDK_VERSION"`` and no
 ``userIdentity``; AWS writes ``REMOVE`` with the DynamoDB service identity. This converter maps
 the former to the latter (the only way DynamoDB Local produces a record without a NewImage
-under an unknown name), so handlers see what AWS would send.
+under an unknown name), so handlers see what AWS would send. DynamoDB Local also writes an empty
+map as a bare ``{}`` in stream images (GetItem returns ``{"M": {}}``); ``{}`` is never a valid
+AttributeValue, so it is restored to ``{"M": {}}``.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ def _b64(value: Any) -> Any:
 
 
 def _lambda_value(av: Mapping[str, Any]) -> dict[str, Any]:
+    if not av:  # DynamoDB Local writes an empty map as {} without its M tag
+        return {"M": {}}
     out: dict[str, Any] = {}
     for tag, value in av.items():
         if tag == "B":
