@@ -4,8 +4,6 @@ The fake checks our ordering and recovery logic, not claims about DynamoDB."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from botocore.exceptions import ClientError
 from hypothesis import given
@@ -21,88 +19,9 @@ from ddbstream.runner._shards import (
     order_lineage,
 )
 
-ARN = "arn:aws:dynamodb:us-east-1:1:table/T/stream/x"
+from ._support import ARN, FakeStreams
+
 FAST = Backoff(base=0.0, cap=0.0, max_attempts=4)
-
-
-def err(code: str, op: str = "GetRecords") -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": code}}, op)
-
-
-class FakeStreams:
-    """Shards with records; iterators are (shard, index); scripted errors per operation."""
-
-    def __init__(
-        self, shards: dict[str, list[str]], *, parents: dict[str, str] | None = None
-    ) -> None:
-        self.records = shards
-        self.parents = parents or {}
-        self.closed: set[str] = set()
-        self.errors: dict[str, list[str]] = {}
-        self.trim_before: dict[str, int] = {}
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.page_size = 2
-
-    def _raise(self, op: str) -> None:
-        queue = self.errors.get(op)
-        if queue:
-            raise err(queue.pop(0), op)
-
-    def describe_stream(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("describe_stream", kw))
-        self._raise("DescribeStream")
-        ids = sorted(self.records)
-        start = ids.index(kw["ExclusiveStartShardId"]) + 1 if "ExclusiveStartShardId" in kw else 0
-        page = ids[start : start + self.page_size]
-        shards = []
-        for sid in page:
-            shard: dict[str, Any] = {
-                "ShardId": sid,
-                "SequenceNumberRange": {"StartingSequenceNumber": "1"},
-            }
-            if sid in self.parents:
-                shard["ParentShardId"] = self.parents[sid]
-            if sid in self.closed:
-                shard["SequenceNumberRange"]["EndingSequenceNumber"] = "9"
-            shards.append(shard)
-        body: dict[str, Any] = {"StreamStatus": "ENABLED", "Shards": shards}
-        if start + self.page_size < len(ids):
-            body["LastEvaluatedShardId"] = page[-1]
-        return {"StreamDescription": body}
-
-    def get_shard_iterator(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("get_shard_iterator", kw))
-        self._raise("GetShardIterator")
-        sid, kind = kw["ShardId"], kw["ShardIteratorType"]
-        seqs = self.records[sid]
-        trim = self.trim_before.get(sid, 0)
-        if kind == "TRIM_HORIZON":
-            index = trim
-        elif kind == "LATEST":
-            index = len(seqs)
-        else:
-            index = seqs.index(kw["SequenceNumber"]) + 1
-            if index < trim:
-                raise err("TrimmedDataAccessException", "GetShardIterator")
-        return {"ShardIterator": f"{sid}|{index}"}
-
-    def get_records(self, **kw: Any) -> dict[str, Any]:
-        self.calls.append(("get_records", kw))
-        self._raise("GetRecords")
-        sid, index = kw["ShardIterator"].split("|")
-        i = int(index)
-        if i < self.trim_before.get(sid, 0):
-            raise err("TrimmedDataAccessException")
-        seqs = self.records[sid][i : i + kw["Limit"]]
-        out: dict[str, Any] = {
-            "Records": [
-                {"eventName": "INSERT", "dynamodb": {"SequenceNumber": s, "Keys": {}}} for s in seqs
-            ]
-        }
-        end = i + len(seqs)
-        if not (sid in self.closed and end >= len(self.records[sid])):
-            out["NextShardIterator"] = f"{sid}|{end}"
-        return out
 
 
 def read_all(reader: ShardReader, limit: int = 1000) -> list[str]:

@@ -284,6 +284,8 @@ class _Worker(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
+        # SIGINT/SIGTERM go to the main thread, which stops the run at once
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         try:
             self._run()
         except BaseException as exc:  # reported by the main loop
