@@ -100,3 +100,15 @@ def test_value_semantics_and_repr() -> None:
     assert eval(repr(a), {"Filter": Filter, "FilterCriteria": FilterCriteria}) == a
     with pytest.raises(AttributeError):
         a.filters = ()  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("obj", [Filter, FilterCriteria], ids=lambda o: o.__name__)
+def test_docstring_example_runs(obj: object) -> None:
+    import doctest
+
+    tests = doctest.DocTestFinder().find(obj)
+    assert any(t.examples for t in tests)
+    runner = doctest.DocTestRunner()
+    for test in tests:
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0

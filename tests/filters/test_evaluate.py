@@ -137,10 +137,21 @@ PATTERNS = st.recursive(
     lambda inner: st.dictionaries(KEYS, inner, min_size=1, max_size=2),
     max_leaves=4,
 )
+PATTERN_KEYS = KEYS | st.just("a.b")
+RICH_PATTERNS = st.recursive(
+    st.dictionaries(
+        PATTERN_KEYS, st.lists(ENTRIES, min_size=1, max_size=3), min_size=1, max_size=3
+    ),
+    lambda inner: st.one_of(
+        st.dictionaries(PATTERN_KEYS, inner, min_size=1, max_size=3),
+        st.builds(lambda a, b, rest: {**rest, "$or": [a, b]}, inner, inner, inner),
+    ),
+    max_leaves=6,
+)
 
 
-@settings(max_examples=300, deadline=None)
-@given(PATTERNS, RECORDS)
+@settings(max_examples=500, deadline=None)
+@given(RICH_PATTERNS, RECORDS)
 def test_fast_path_agrees_with_the_general_matcher(pattern: Any, record: Any) -> None:
     f = Filter.from_pattern(pattern)
     assert f.matches(record) == f._matcher.slow_matches(record)

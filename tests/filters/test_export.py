@@ -222,3 +222,12 @@ def test_documented_sam_template_passes_cfn_lint() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("function", [to_cloudformation, to_serverless, to_cdk, to_terraform])
+def test_docstring_example_runs(function: Any) -> None:
+    import doctest
+
+    (test,) = doctest.DocTestFinder().find(function)
+    assert test.examples
+    assert doctest.DocTestRunner().run(test).failed == 0
