@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from ._batch import (
     DATA_ERRORS,
+    UNMATCHED,
     BatchResponse,
     BatchResult,
     DeadLetter,
@@ -316,6 +317,7 @@ class Router:
             deadline_margin_ms=self._margin,
             route_durations=durations,
             state=lambda: box[0],
+            loop_route=self._single(),
         )
         if self._window is not None and window is not None:
             check_state(box[0], window)
@@ -323,6 +325,15 @@ class Router:
             if window.is_final_invoke and done and self._window.flush is not None:
                 self._window.flush(box[0], window)
         return result
+
+    def _single(self) -> str | None:
+        """The name of the only route when it takes every record untyped and nothing else runs
+        (the :meth:`for_function` case); its duration is then the record loop's."""
+        routes = self._routes
+        only = routes[0] if len(routes) == 1 else None
+        if only is None or only.condition is not None or only.model is not None:
+            return None
+        return only.name if self._window is None else None
 
     def _all_routes(self) -> list[Route]:
         return [*self._routes, *([self._default] if self._default is not None else [])]
@@ -336,18 +347,10 @@ class Router:
         fold = _folder(self._window, box)
         perf = time.perf_counter
 
-        if len(routes) == 1 and routes[0][0] is None and routes[0][2] is None and fold is None:
-            _, only, _, only_name = routes[0]
+        if self._single() is not None:
+            return routes[0][1]  # the function itself: no wrapper frame per record
 
-            def single(record: StreamRecord[Any]) -> bool:
-                started = perf()
-                only(record)
-                durations[only_name] += perf() - started
-                return True
-
-            return single
-
-        def step(record: StreamRecord[Any]) -> bool:
+        def step(record: StreamRecord[Any]) -> object:
             try:
                 targets = [r for r in routes if r[0] is None or r[0](record)]
             except DATA_ERRORS:
@@ -366,7 +369,7 @@ class Router:
                 started = now
             if fold is not None:
                 fold(record)
-            return matched
+            return None if matched else UNMATCHED
 
         return step
 
