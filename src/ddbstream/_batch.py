@@ -137,7 +137,8 @@ class BatchResult:
         unmatched: records that matched no route.
         deadline_reached: the batch stopped because the Lambda deadline was near.
         duration: wall-clock seconds spent on the batch.
-        route_durations: seconds spent in each route's function, by route name.
+        route_durations: seconds spent in each route's function, by route name (for the
+            single catch-all route of ``Router.for_function``: the whole record loop).
         state: the tumbling-window state to return, or None outside tumbling windows.
 
     Example:
