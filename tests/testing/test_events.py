@@ -6,8 +6,12 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import importlib.util
 import json
+import sys
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -359,3 +363,26 @@ def test_fake_context_follows_a_clock() -> None:
     assert context.get_remaining_time_in_millis() == 1750
     context.advance(750)
     assert context.get_remaining_time_in_millis() == 1000
+
+
+# -- documented snippets ------------------------------------------------------------------
+
+KIT_EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "testing_kit"
+
+
+def _tests_of(path: Path) -> list[tuple[str, Callable[[], None]]]:
+    spec = importlib.util.spec_from_file_location(f"kit_example_{path.stem}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return [(n, f) for n, f in vars(module).items() if n.startswith("test_") and callable(f)]
+
+
+@pytest.mark.parametrize("path", sorted(KIT_EXAMPLES.glob("*.py")), ids=lambda p: p.name)
+def test_documented_snippets_pass(path: Path) -> None:
+    tests = _tests_of(path)
+    assert tests, f"{path.name} has no test functions"
+    for _, test in tests:
+        test()
