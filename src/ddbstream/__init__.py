@@ -29,24 +29,36 @@ from ._errors import (
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._batch import BatchItemFailure, BatchResponse, BatchResult, FailurePolicy, RecordFailure
     from ._codec import EncodeError, deserialize, deserialize_image, serialize, serialize_image
     from ._records import EventName, Image, StreamEvent, StreamRecord, StreamViewType
+    from ._routing import Route, Router
+    from ._window import TumblingWindow, Window
 
 __all__ = [
     "AggregationError",
+    "BatchItemFailure",
+    "BatchResponse",
+    "BatchResult",
     "DDBStreamError",
     "DecodeError",
     "EncodeError",
     "EventName",
+    "FailurePolicy",
     "FilterNotExpressible",
     "Image",
     "ImageValidationError",
     "InvalidPattern",
     "LimitExceeded",
+    "RecordFailure",
+    "Route",
+    "Router",
     "StreamEvent",
     "StreamRecord",
     "StreamViewType",
+    "TumblingWindow",
     "UsageError",
+    "Window",
     "__version__",
     "aggregate",
     "deserialize",
@@ -69,6 +81,15 @@ _LAZY: dict[str, str] = {
     "StreamEvent": "._records",
     "StreamRecord": "._records",
     "StreamViewType": "._records",
+    "BatchItemFailure": "._batch",
+    "BatchResponse": "._batch",
+    "BatchResult": "._batch",
+    "FailurePolicy": "._batch",
+    "RecordFailure": "._batch",
+    "Route": "._routing",
+    "Router": "._routing",
+    "TumblingWindow": "._window",
+    "Window": "._window",
 }
 _SUBPACKAGES = frozenset({"aggregate", "filters", "runner", "testing"})
 
