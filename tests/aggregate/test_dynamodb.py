@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +17,8 @@ from ddbstream import AggregationError, UsageError
 from ddbstream.aggregate import Aggregator, Count, DynamoDBSink, Ledger, Max, Retry, Sum
 from ddbstream.testing import EventBuilder
 
-from ._simulate import Crash, deliver, histories
+from ._faults import Faults
+from ._simulate import deliver, histories
 
 FAST = Retry(attempts=4, base=0.0)
 
@@ -50,47 +50,6 @@ def tables(dynamodb_client: Any) -> Iterator[Any]:
     yield make
     for name in created:
         dynamodb_client.delete_table(TableName=name)
-
-
-class Faults:
-    """botocore event hooks injecting faults into TransactWriteItems / UpdateItem calls."""
-
-    def __init__(self, client: Any, data: st.DataObject | None, budget: int) -> None:
-        self.data, self.left, self.client = data, budget, client
-        self.calls = 0
-        for event in ("before-call", "after-call"):
-            for op in ("TransactWriteItems", "UpdateItem"):
-                client.meta.events.register(f"{event}.dynamodb.{op}", getattr(self, event[:-5]))
-
-    def close(self) -> None:
-        for event in ("before-call", "after-call"):
-            for op in ("TransactWriteItems", "UpdateItem"):
-                name = f"{event}.dynamodb.{op}"
-                self.client.meta.events.unregister(name, getattr(self, event[:-5]))
-
-    def _draw(self, phase: str) -> str:
-        if self.data is None or self.left <= 0:
-            return "ok"
-        kind = self.data.draw(st.sampled_from(("ok", "ok", "fault", "crash")), label=phase)
-        if kind != "ok":
-            self.left -= 1
-        return kind
-
-    def before(self, **_: Any) -> None:
-        self.calls += 1
-        kind = self._draw("before")
-        if kind == "fault":
-            error = {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
-            raise ClientError(error, "TransactWriteItems")
-        if kind == "crash":
-            raise Crash("before the write")
-
-    def after(self, **_: Any) -> None:
-        kind = self._draw("after")
-        if kind == "fault":
-            raise ConnectionClosedError(endpoint_url="http://injected")  # landed, answer lost
-        if kind == "crash":
-            raise Crash("after the write, before the next one")
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))

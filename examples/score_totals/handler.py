@@ -1,0 +1,157 @@
+"""Score totals: the gaming tutorial's single-table aggregation, exact and loop-free.
+
+One table, ``$GAME_TABLE``, keys PK (S) and SK (S). A score item is ``PK=SCORE#<scoreId>,
+SK=USER#<userId>, Score (N)``; the handler keeps ``PK=USER#<userId>, SK=TOTAL, TotalScore (N)``
+= the exact sum of Score over the user's current score items. The exactly-once watermarks live in
+the same table as ``PK=LEDGER#<hash>, SK=WATERMARK`` items (TTL attribute ``expires``).
+
+The handler's own writes (TOTAL and LEDGER items) land in the same stream. The event source
+mapping's :data:`FILTER_CRITERIA` drops them, and the handler ignores them too (its ``where``
+only admits ``SCORE#`` items), so they are never counted and never cause a write: no loop, even
+when delivered without the filter.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Any
+
+from ddbstream.aggregate import Aggregator, DynamoDBSink, Ledger, Sum
+
+SCORE_PREFIX = "SCORE#"
+USER_PREFIX = "USER#"
+
+#: The event source mapping's FilterCriteria: only score items reach the function.
+FILTER_CRITERIA: dict[str, Any] = {
+    "Filters": [{"Pattern": '{"dynamodb":{"Keys":{"PK":{"S":[{"prefix":"SCORE#"}]}}}}'}]
+}
+
+
+def game_table() -> str:
+    return os.environ.get("GAME_TABLE", "GameScores")
+
+
+def is_score(image: Any) -> bool:
+    """True for score items (the only ones counted); TOTAL and LEDGER items are not."""
+    pk, sk = image.get("PK"), image.get("SK")
+    return (
+        isinstance(pk, str)
+        and pk.startswith(SCORE_PREFIX)
+        and isinstance(sk, str)
+        and sk.startswith(USER_PREFIX)
+    )
+
+
+def user_of(image: Any) -> str:
+    return str(image["SK"]).removeprefix(USER_PREFIX)
+
+
+def total_key(user: str) -> dict[str, str]:
+    return {"PK": f"{USER_PREFIX}{user}", "SK": "TOTAL"}
+
+
+@lru_cache(maxsize=8)
+def _aggregator(table: str, endpoint: str | None) -> Aggregator:
+    return Aggregator(
+        where=is_score,
+        group_by=user_of,
+        measures={"TotalScore": Sum("Score")},
+        sink=DynamoDBSink(table, key=total_key, ledger=Ledger(sort_key="SK")),
+    )
+
+
+def aggregator() -> Aggregator:
+    """The aggregator for the current environment (table and endpoint)."""
+    return _aggregator(game_table(), os.environ.get("AWS_ENDPOINT_URL"))
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Lambda entry point: returns the partial batch response (ReportBatchItemFailures)."""
+    return aggregator().handle(event, context)
+
+
+def create_tables(dynamodb_client: Any) -> None:
+    """Create ``$GAME_TABLE`` (with its stream and TTL) unless it exists; an existing table is
+    left alone."""
+    name = game_table()
+    try:
+        dynamodb_client.describe_table(TableName=name)
+        return
+    except dynamodb_client.exceptions.ResourceNotFoundException:
+        pass
+    dynamodb_client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    dynamodb_client.get_waiter("table_exists").wait(TableName=name)
+    dynamodb_client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+    )
+
+
+def run_demo(dynamodb_client: Any, streams_client: Any) -> str:
+    """Run the tutorial on a fresh table through :func:`handler`; return the printed tables."""
+    from ddbstream.testing import read_stream
+
+    name = game_table()
+    try:
+        dynamodb_client.delete_table(TableName=name)
+        dynamodb_client.get_waiter("table_not_exists").wait(TableName=name)
+    except dynamodb_client.exceptions.ResourceNotFoundException:
+        pass
+    create_tables(dynamodb_client)
+    seen: set[str] = set()
+    out: list[str] = []
+
+    def step(title: str) -> None:
+        # Delivered WITHOUT the filter: the handler's own TOTAL/LEDGER writes come back too.
+        records = [
+            r
+            for r in read_stream(streams_client, table_name=name)
+            if r["dynamodb"]["SequenceNumber"] not in seen
+        ]
+        seen.update(r["dynamodb"]["SequenceNumber"] for r in records)
+        response = handler({"Records": records}, None)
+        out.append(f"-- {title}: {len(records)} stream records -> {response}")
+        out.append(_table(dynamodb_client))
+
+    def score(score_id: str, user: str, points: int) -> None:
+        item = {"PK": f"SCORE#{score_id}", "SK": f"USER#{user}", "Score": points}
+        dynamodb_client.put_item(
+            TableName=name,
+            Item={k: ({"N": str(v)} if k == "Score" else {"S": v}) for k, v in item.items()},
+        )
+
+    score("1", "alice", 50)
+    score("2", "alice", 30)
+    score("3", "bob", 70)
+    step("three scores")
+    score("2", "alice", 45)
+    dynamodb_client.delete_item(
+        TableName=name, Key={"PK": {"S": "SCORE#3"}, "SK": {"S": "USER#bob"}}
+    )
+    step("score 2 raised to 45, score 3 deleted")
+    step("the handler's own writes come back (no filter)")
+    return "\n".join(out)
+
+
+def _table(client: Any) -> str:
+    rows = []
+    for item in client.scan(TableName=game_table(), ConsistentRead=True)["Items"]:
+        pk, sk = item["PK"]["S"], item["SK"]["S"]
+        if pk.startswith("LEDGER#"):
+            pk = pk[:15] + "..."
+        value = item.get("Score", item.get("TotalScore", {})).get("N", "")
+        rows.append(f"  {pk:<18} | {sk:<10} | {value}")
+    header = f"  {'PK':<18} | {'SK':<10} | Score / TotalScore"
+    return "\n".join([f"{game_table()}:", header, *sorted(rows)])

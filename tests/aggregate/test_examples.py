@@ -1,0 +1,328 @@
+"""examples/invoice_totals and examples/score_totals on DynamoDB Local: the fixed contracts
+(handler, FILTER_CRITERIA, create_tables, env names, template.yaml), exact totals from the real
+stream under redelivery and injected faults, and no self-counting or loop in the single table."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import uuid
+from decimal import Decimal
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from ddbstream.filters import FilterCriteria
+from ddbstream.testing import read_stream
+
+from ._faults import Faults
+from ._simulate import Crash
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _load(name: str) -> ModuleType:
+    path = EXAMPLES / name / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"example_{name}_{uuid.uuid4().hex}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _drop(client: Any, *names: str) -> None:
+    for name in names:
+        try:
+            client.delete_table(TableName=name)
+        except client.exceptions.ResourceNotFoundException:
+            continue
+        client.get_waiter("table_not_exists").wait(TableName=name)
+
+
+@pytest.fixture
+def invoice(dynamodb_env: Any, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    suffix = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("INVOICE_TOTAL_TABLE", f"InvoiceTotal-{suffix}")
+    monkeypatch.setenv("INVOICE_LEDGER_TABLE", f"InvoiceTotalLedger-{suffix}")
+    module = _load("invoice_totals")
+    _drop(dynamodb_client, module.SOURCE_TABLE)
+    module.create_tables(dynamodb_client)
+    yield module
+    _drop(dynamodb_client, module.SOURCE_TABLE, module.total_table(), module.ledger_table())
+
+
+@pytest.fixture
+def game(dynamodb_env: Any, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("GAME_TABLE", f"Game-{uuid.uuid4().hex[:8]}")
+    module = _load("score_totals")
+    module.create_tables(dynamodb_client)
+    yield module
+    _drop(dynamodb_client, module.game_table())
+
+
+def _put_transaction(client: Any, invoice: str, txn: str, amount: str) -> None:
+    client.put_item(
+        TableName="InvoiceTransactions",
+        Item={
+            "InvoiceNumber": {"S": invoice},
+            "TransactionId": {"S": txn},
+            "Amount": {"N": amount},
+            "InvoiceDate": {"S": "2024-06-10"},
+        },
+    )
+
+
+def _expected_invoice_totals(client: Any) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for item in client.scan(TableName="InvoiceTransactions", ConsistentRead=True)["Items"]:
+        number = item["InvoiceNumber"]["S"]
+        totals[number] = totals.get(number, Decimal(0)) + Decimal(item["Amount"]["N"])
+    return totals
+
+
+def _invoice_totals(module: Any, client: Any) -> dict[str, Decimal]:
+    items = client.scan(TableName=module.total_table(), ConsistentRead=True)["Items"]
+    return {i["InvoiceNumber"]["S"]: Decimal(i["Total"]["N"]) for i in items}
+
+
+def _invoice_history(client: Any, invoices: int = 60) -> None:
+    for n in range(invoices):
+        _put_transaction(client, f"INV{n:03}", "T1", f"{n}.25")
+        _put_transaction(client, f"INV{n:03}", "T2", "100")
+    for n in range(0, invoices, 3):
+        _put_transaction(client, f"INV{n:03}", "T1", "7.5")  # a modify
+    for n in range(0, invoices, 4):
+        client.delete_item(
+            TableName="InvoiceTransactions",
+            Key={"InvoiceNumber": {"S": f"INV{n:03}"}, "TransactionId": {"S": "T2"}},
+        )
+
+
+def test_invoice_tutorial_totals_are_exact_and_redelivery_changes_nothing(
+    invoice: Any, dynamodb_client: Any, dynamodbstreams_client: Any
+) -> None:
+    _put_transaction(dynamodb_client, "ABC", "T1", "100")
+    _put_transaction(dynamodb_client, "ABC", "T2", "300")
+    records = read_stream(dynamodbstreams_client, table_name="InvoiceTransactions")
+    assert invoice.handler({"Records": records}, None) == {"batchItemFailures": []}
+    assert _invoice_totals(invoice, dynamodb_client) == {"ABC": Decimal(400)}
+    item = dynamodb_client.get_item(
+        TableName=invoice.total_table(), Key={"InvoiceNumber": {"S": "ABC"}}
+    )["Item"]
+    assert set(item) == {"InvoiceNumber", "Total", "UpdateDate"}
+    _put_transaction(dynamodb_client, "ABC", "T1", "150")
+    dynamodb_client.delete_item(
+        TableName="InvoiceTransactions",
+        Key={"InvoiceNumber": {"S": "ABC"}, "TransactionId": {"S": "T2"}},
+    )
+    records = read_stream(dynamodbstreams_client, table_name="InvoiceTransactions")
+    for start in (2, 0, 1):  # the new tail, then replays from earlier checkpoints
+        assert invoice.handler({"Records": records[start:]}, None) == {"batchItemFailures": []}
+    assert _invoice_totals(invoice, dynamodb_client) == {"ABC": Decimal(150)}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        ["before:fault", "before:fault"],  # throttled twice, then through
+        ["after:fault"],  # landed, response lost
+        ["after:ok", "after:crash"],  # crash between two transactions
+        ["before:crash"],  # crash before the first write
+    ],
+)
+def test_invoice_totals_survive_faults_with_redelivery(
+    invoice: Any, dynamodb_client: Any, dynamodbstreams_client: Any, script: list[str]
+) -> None:
+    _invoice_history(dynamodb_client)
+    records = read_stream(dynamodbstreams_client, table_name="InvoiceTransactions")
+    event = {"Records": records}  # 60 invoices: more than one transaction of 100 actions
+    faults = Faults(invoice.aggregator().sink.client, None, 0, script=script)
+    try:
+        try:
+            response = invoice.handler(event, None)
+        except Crash:
+            response = invoice.handler(event, None)  # Lambda redelivers the batch
+        assert response == {"batchItemFailures": []}
+        assert invoice.handler(event, None) == {"batchItemFailures": []}
+    finally:
+        faults.close()
+    assert _invoice_totals(invoice, dynamodb_client) == _expected_invoice_totals(dynamodb_client)
+
+
+def test_invoice_partial_failure_reports_the_lowest_unapplied_record(
+    invoice: Any, dynamodb_client: Any, dynamodbstreams_client: Any, monkeypatch: Any
+) -> None:
+    _invoice_history(dynamodb_client)
+    records = read_stream(dynamodbstreams_client, table_name="InvoiceTransactions")
+    sink = invoice.aggregator().sink
+    monkeypatch.setattr(sink, "_retry", type(sink.retry)(attempts=2, base=0.0))
+    faults = Faults(sink.client, None, 0, script=["after:ok", *["before:fault"] * 2])
+    try:
+        response = invoice.handler({"Records": records}, None)
+    finally:
+        faults.close()
+    failures = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert failures
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+    lowest = min(failures, key=int)
+    # Lambda redelivers from the lowest reported record on; the rest is skipped by watermarks.
+    tail = records[seqs.index(lowest) :]
+    assert invoice.handler({"Records": tail}, None) == {"batchItemFailures": []}
+    assert _invoice_totals(invoice, dynamodb_client) == _expected_invoice_totals(dynamodb_client)
+
+
+def test_create_tables_leaves_existing_tables_alone(
+    dynamodb_env: Any, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    total = f"InvoiceTotal-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("INVOICE_TOTAL_TABLE", total)
+    monkeypatch.setenv("INVOICE_LEDGER_TABLE", f"Ledger-{uuid.uuid4().hex[:8]}")
+    module = _load("invoice_totals")
+    _drop(dynamodb_client, module.SOURCE_TABLE)
+    dynamodb_client.create_table(
+        TableName=total,
+        KeySchema=[{"AttributeName": "InvoiceNumber", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "InvoiceNumber", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb_client.put_item(TableName=total, Item={"InvoiceNumber": {"S": "keep"}})
+    try:
+        module.create_tables(dynamodb_client)
+        module.create_tables(dynamodb_client)  # idempotent
+        assert dynamodb_client.scan(TableName=total)["Items"] == [{"InvoiceNumber": {"S": "keep"}}]
+        source = dynamodb_client.describe_table(TableName="InvoiceTransactions")["Table"]
+        assert source["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        ttl = dynamodb_client.describe_time_to_live(TableName=module.ledger_table())
+        assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires"
+    finally:
+        _drop(dynamodb_client, module.SOURCE_TABLE, total, module.ledger_table())
+
+
+def _score(client: Any, table: str, score_id: str, user: str, points: int) -> None:
+    client.put_item(
+        TableName=table,
+        Item={
+            "PK": {"S": f"SCORE#{score_id}"},
+            "SK": {"S": f"USER#{user}"},
+            "Score": {"N": str(points)},
+        },
+    )
+
+
+def _score_state(client: Any, table: str) -> tuple[dict[str, Decimal], dict[str, Decimal]]:
+    items = client.scan(TableName=table, ConsistentRead=True)["Items"]
+    expected: dict[str, Decimal] = {}
+    totals: dict[str, Decimal] = {}
+    for item in items:
+        pk, sk = item["PK"]["S"], item["SK"]["S"]
+        if pk.startswith("SCORE#"):
+            user = sk.removeprefix("USER#")
+            expected[user] = expected.get(user, Decimal(0)) + Decimal(item["Score"]["N"])
+        elif sk == "TOTAL":
+            totals[pk.removeprefix("USER#")] = Decimal(item["TotalScore"]["N"])
+    return {u: v for u, v in totals.items() if v}, expected
+
+
+def test_score_totals_never_count_their_own_writes_nor_loop(
+    game: Any, dynamodb_client: Any, dynamodbstreams_client: Any
+) -> None:
+    table = game.game_table()
+    for n in range(30):
+        _score(dynamodb_client, table, str(n), f"u{n % 4}", n)
+    _score(dynamodb_client, table, "3", "u3", 1000)
+    dynamodb_client.delete_item(
+        TableName=table, Key={"PK": {"S": "SCORE#4"}, "SK": {"S": "USER#u0"}}
+    )
+    seen = 0
+    for _ in range(4):  # deliver everything new, unfiltered, until the stream is quiet
+        records = read_stream(dynamodbstreams_client, table_name=table)
+        new, seen = records[seen:], len(records)
+        assert game.handler({"Records": new}, None) == {"batchItemFailures": []}
+    assert len(read_stream(dynamodbstreams_client, table_name=table)) == seen  # no loop
+    totals, expected = _score_state(dynamodb_client, table)
+    assert totals == expected
+    # and everything again, unfiltered (own writes, ledger items and all): nothing changes
+    records = read_stream(dynamodbstreams_client, table_name=table)
+    assert game.handler({"Records": records}, None) == {"batchItemFailures": []}
+    assert _score_state(dynamodb_client, table)[0] == expected
+    assert len(read_stream(dynamodbstreams_client, table_name=table)) == len(records)
+
+
+def test_score_filter_passes_only_score_items(
+    game: Any, dynamodb_client: Any, dynamodbstreams_client: Any
+) -> None:
+    table = game.game_table()
+    _score(dynamodb_client, table, "1", "ann", 5)
+    game.handler({"Records": read_stream(dynamodbstreams_client, table_name=table)}, None)
+    records = read_stream(dynamodbstreams_client, table_name=table)
+    criteria = FilterCriteria.from_dict(game.FILTER_CRITERIA)
+    passed = [r["dynamodb"]["Keys"]["PK"]["S"] for r in records if criteria.matches(r)]
+    assert passed == ["SCORE#1"]
+    assert len(records) == 3  # the score, the user's TOTAL, one LEDGER watermark
+
+
+@pytest.mark.parametrize("name", ["invoice_totals", "score_totals"])
+def test_filter_criteria_is_valid_and_matches_the_template(name: str) -> None:
+    module = _load(name)
+    criteria = FilterCriteria.from_dict(module.FILTER_CRITERIA)
+    assert criteria.to_dict() == module.FILTER_CRITERIA
+    text = (EXAMPLES / name / "template.yaml").read_text()
+    for f in module.FILTER_CRITERIA["Filters"]:
+        assert f"- Pattern: '{f['Pattern']}'" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "dsl"),
+    [
+        ("invoice_totals", lambda d: d.keys("InvoiceNumber", descriptor="S").exists()),
+        ("score_totals", lambda d: d.keys("PK", descriptor="S").begins_with("SCORE#")),
+    ],
+)
+def test_filter_criteria_equals_the_dsl_compiled_one(name: str, dsl: Any) -> None:
+    dsl_module = pytest.importorskip("ddbstream.filters._dsl")
+    compiled = dsl(dsl_module).to_criteria().to_dict()
+    assert compiled == _load(name).FILTER_CRITERIA
+
+
+@pytest.mark.parametrize("name", ["invoice_totals", "score_totals"])
+def test_template_passes_cfn_lint(name: str) -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    if not cfn_lint.exists():
+        pytest.skip("cfn-lint is not installed in this environment")
+    done = subprocess.run(
+        [str(cfn_lint), str(EXAMPLES / name / "template.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_run_demo_prints_the_tutorial_tables(
+    dynamodb_env: Any, dynamodb_client: Any, dynamodbstreams_client: Any, monkeypatch: Any
+) -> None:
+    suffix = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("INVOICE_TOTAL_TABLE", f"InvoiceTotal-{suffix}")
+    monkeypatch.setenv("INVOICE_LEDGER_TABLE", f"InvoiceTotalLedger-{suffix}")
+    monkeypatch.setenv("GAME_TABLE", f"Game-{suffix}")
+    invoice, game = _load("invoice_totals"), _load("score_totals")
+    try:
+        text = invoice.run_demo(dynamodb_client, dynamodbstreams_client)
+        lines = [line.split("|") for line in text.splitlines() if line.startswith("  ABC")]
+        assert [line[1].strip() for line in lines] == ["400", "450", "150", "150"]
+        text = game.run_demo(dynamodb_client, dynamodbstreams_client)
+        assert "USER#alice         | TOTAL      | 95" in text
+        assert json.dumps(text)  # printable
+    finally:
+        _drop(
+            dynamodb_client,
+            "InvoiceTransactions",
+            invoice.total_table(),
+            invoice.ledger_table(),
+            game.game_table(),
+        )
