@@ -6,18 +6,52 @@ mapping takes; the ``to_*`` functions render it for CloudFormation/SAM, CDK, Ser
 Terraform. See docs/filters.md.
 """
 
+from ._compile import compile_filters, to_criteria
 from ._criteria import Filter, FilterCriteria
+from ._dsl import (
+    Attribute,
+    Expression,
+    LocalPredicate,
+    RecordField,
+    approximate_creation_time,
+    canonical_number,
+    changed,
+    event_name,
+    keys,
+    new_image,
+    old_image,
+    size_bytes,
+    ttl_delete,
+    where,
+)
 from ._export import to_cdk, to_cloudformation, to_serverless, to_terraform
-
-# --- DSL and lint (ddbstream.filters._dsl / _compile / _lint) re-exports go here ---
+from ._typed import TypedAttributes, typed
 
 __all__ = [
+    "Attribute",
+    "Expression",
     "Filter",
     "FilterCriteria",
+    "LocalPredicate",
+    "RecordField",
+    "TypedAttributes",
+    "approximate_creation_time",
+    "canonical_number",
+    "changed",
+    "compile_filters",
+    "event_name",
+    "keys",
+    "new_image",
+    "old_image",
+    "size_bytes",
     "to_cdk",
     "to_cloudformation",
+    "to_criteria",
     "to_serverless",
     "to_terraform",
+    "ttl_delete",
+    "typed",
+    "where",
 ]
 
 for _name in __all__:
