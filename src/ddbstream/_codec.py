@@ -200,6 +200,8 @@ def _fill(value: dict[Any, Any], depth: int, out: dict[Any, Any], names: str | N
                     elif type(item.get("BOOL")) is bool:
                         out[key] = item["BOOL"]
                         continue
+                out[key] = _tagged(item, depth)
+                continue
             elif names is not None and type(key) is not str:
                 if names == "map":
                     _fail(f"map key must be a string, got {type(key).__name__} {_short(key)}")
@@ -248,6 +250,8 @@ def _list(value: Any, depth: int) -> list[Any]:
                     ):
                         append(Decimal(text))
                         continue
+                append(_tagged(item, depth))
+                continue
             append(_decode(item, depth))
     except _Bad as bad:
         bad.path.append(len(out))  # every earlier element was appended exactly once
@@ -317,25 +321,35 @@ def _decode(av: Any, depth: int) -> Any:
             ):
                 return Decimal(value)
             return _number(value)
-        for tag, value in av.items():
-            if tag == "M":
-                return _map(value, depth)
-            if tag == "L":
-                return _list(value, depth)
-            if tag == "BOOL":
-                return value if type(value) is bool else _bool(value)
-            if tag == "NULL":
-                return _null(value)
-            if tag == "B":
-                return _binary(value)
-            if tag == "SS":
-                return _set(tag, value, _string)
-            if tag == "NS":
-                return _set(tag, value, _number)
-            if tag == "BS":
-                return _set(tag, value, _binary)
-            _fail(f"unknown AttributeValue type {_short(tag)}")
+        return _tagged(av, depth)
     return _decode_unusual(av, depth)
+
+
+def _tagged(av: dict[Any, Any], depth: int) -> Any:
+    """:func:`_decode` for a ``dict`` with exactly one key, the tag."""
+    for tag, value in av.items():
+        if tag == "M":
+            return _map(value, depth)
+        if tag == "L":
+            return _list(value, depth)
+        if tag == "BOOL":
+            return value if type(value) is bool else _bool(value)
+        if tag == "NULL":
+            return _null(value)
+        if tag == "B":
+            return _binary(value)
+        if tag == "SS":
+            return _set(tag, value, _string)
+        if tag == "NS":
+            return _set(tag, value, _number)
+        if tag == "BS":
+            return _set(tag, value, _binary)
+        if tag == "S":
+            return _string(value)
+        if tag == "N":
+            return _number(value)
+        _fail(f"unknown AttributeValue type {_short(tag)}")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _decode_unusual(av: Any, depth: int) -> Any:
