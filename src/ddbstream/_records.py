@@ -113,15 +113,19 @@ class Image(Mapping[str, Any]):
         self._cache: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
-        cache = self._cache
-        value = cache.get(name, _MISSING)
-        if value is _MISSING:
-            av = self._raw[name]
-            try:
-                value = _decode(av, 0)
-            except _Bad as bad:
-                raise self._error(bad.reason, (name, *reversed(bad.path))) from None
-            cache[name] = value
+        value = self._cache.get(name, _MISSING)
+        if value is not _MISSING:
+            return value
+        av = self._raw[name]
+        if type(av) is dict and len(av) == 1:
+            value = av.get("S")
+            if type(value) is str:
+                return value  # an S value decodes to itself: nothing to cache
+        try:
+            value = _decode(av, 0)
+        except _Bad as bad:
+            raise self._error(bad.reason, (name, *reversed(bad.path))) from None
+        self._cache[name] = value
         return value
 
     def _error(self, reason: str, path: tuple[PathItem, ...]) -> DecodeError:
