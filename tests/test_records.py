@@ -354,3 +354,36 @@ def test_changed_attributes_sees_type_changes() -> None:
     old = {"pk": "a", "flag": 1, "flags": [0]}
     new = {"pk": "a", "flag": True, "flags": [False]}
     assert _record(modify(old, new)).changed_attributes() == {"flag", "flags"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(OverflowError, ValueError),
+    reason="approximate_creation_time passes the number to datetime.fromtimestamp unchecked: "
+    "NaN, infinity or an out-of-range epoch raise a bare OverflowError/ValueError, "
+    "not a DecodeError naming dynamodb.ApproximateCreationDateTime",
+)
+@pytest.mark.parametrize("value", [1e20, float("nan"), float("inf"), -1e20])
+def test_bad_creation_time_is_a_decode_error(value: float) -> None:
+    event = lambda_event(insert({"pk": "a"}))
+    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = value
+    record = StreamEvent.from_lambda(event).records[0]
+    with pytest.raises(DecodeError) as info:
+        record.approximate_creation_time  # noqa: B018
+    assert info.value.path == ("dynamodb", "ApproximateCreationDateTime")
+    assert info.value.event_id == event["Records"][0]["eventID"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="StreamEvent.from_kinesis(...).records json-decodes kinesis.data without catching "
+    "RecursionError: deeply nested JSON escapes as RecursionError, not DecodeError",
+)
+def test_deeply_nested_kinesis_data_is_a_decode_error() -> None:
+    event = kinesis_event(insert({"pk": "a"}))
+    nested = b"[" * 100_000 + b"]" * 100_000
+    event["Records"][0]["kinesis"]["data"] = base64.b64encode(nested).decode()
+    with pytest.raises(DecodeError) as info:
+        StreamEvent.from_kinesis(event).records  # noqa: B018
+    assert info.value.path == ("Records", 0, "kinesis", "data")
