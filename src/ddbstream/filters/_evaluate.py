@@ -9,6 +9,7 @@ enumerates every leaf with its array membership and enforces event-ruler's array
 
 from __future__ import annotations
 
+import copy
 import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ __all__ = ["Matcher", "compile_rules"]
 _MISSING: Any = object()
 _SLOW: Any = object()
 _NUMBER_TYPES = (int, float, Decimal)
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 Membership = tuple[tuple[int, int], ...]
 Test = Callable[[Any], bool]
 NodeFn = Callable[[Any], Any]  # returns True, False or _SLOW
@@ -214,28 +216,31 @@ class _Field:
 
 def _collect(node: Any, segs: tuple[str, ...], i: int, mem: Membership, out: list[Any]) -> None:
     """Every leaf at the dotted path ``segs[i:]`` below ``node``, with its array membership."""
-    cls = node.__class__
-    if cls is list or cls is tuple:
-        array = id(node)
-        for index, element in enumerate(node):
-            _collect(element, segs, i, (*mem, (array, index)), out)
-        return
-    if i == len(segs):
-        if not isinstance(node, Mapping):
-            out.append((node, mem))
-        return
-    if not isinstance(node, Mapping):
-        return
-    child = node.get(segs[i], _MISSING)
-    if child is not _MISSING:
-        _collect(child, segs, i + 1, mem, out)
-        return
-    # a record key may itself contain dots ({"a.b": ...} is the field "a.b"); consulted only
-    # when the plain key is absent (docs/filters.md, "Dotted keys")
-    for j in range(i + 2, len(segs) + 1):
-        child = node.get(".".join(segs[i:j]), _MISSING)
-        if child is not _MISSING:
-            _collect(child, segs, j, mem, out)
+    n = len(segs)
+    while True:
+        cls = node.__class__
+        if cls is list or cls is tuple:
+            array = id(node)
+            for index, element in enumerate(node):
+                _collect(element, segs, i, (*mem, (array, index)), out)
+            return
+        if cls is not dict and (cls in _SCALARS or not isinstance(node, Mapping)):
+            if i == n:
+                out.append((node, mem))
+            return
+        if i == n:
+            return  # an object is not a leaf
+        child = node.get(segs[i], _MISSING)
+        if child is _MISSING:
+            # a record key may contain dots ({"a.b": ...} is the field "a.b"); consulted only
+            # when the plain key is absent (docs/filters.md, "Dotted keys")
+            for j in range(i + 2, n + 1):
+                child = node.get(".".join(segs[i:j]), _MISSING)
+                if child is not _MISSING:
+                    _collect(child, segs, j, mem, out)
+            return
+        node = child
+        i += 1
 
 
 def _merge(a: Membership, b: Membership) -> Membership | None:
@@ -251,18 +256,35 @@ def _merge(a: Membership, b: Membership) -> Membership | None:
     return tuple(seen.items())
 
 
-def _match_from(record: Any, fields: Sequence[_Field], i: int, mem: Membership) -> bool:
-    if i == len(fields):
+# per field: memberships of the matching leaves, and of all leaves when exists:false applies
+Candidates = list[tuple[list[Membership], list[Membership] | None]]
+
+
+def _rule_matches(record: Any, fields: Sequence[_Field]) -> bool:
+    """event-ruler's array-consistent match of one sub-rule (fields in sorted name order)."""
+    candidates: Candidates = []
+    for field in fields:
+        leaves = field.leaves(record)
+        test = field.test
+        matching = [where for value, where in leaves if test(value)]
+        if not matching and not field.absent:
+            return False
+        everything = [where for _, where in leaves] if field.absent else None
+        candidates.append((matching, everything))
+    return _search(candidates, 0, ())
+
+
+def _search(candidates: Candidates, i: int, mem: Membership) -> bool:
+    if i == len(candidates):
         return True
-    field = fields[i]
-    leaves = field.leaves(record)
-    for value, where in leaves:
-        if field.test(value):
-            merged = _merge(mem, where)
-            if merged is not None and _match_from(record, fields, i + 1, merged):
-                return True
-    if field.absent and all(_merge(mem, where) is None for _, where in leaves):
-        return _match_from(record, fields, i + 1, mem)
+    matching, everything = candidates[i]
+    for where in matching:
+        merged = _merge(mem, where)
+        if merged is not None and _search(candidates, i + 1, merged):
+            return True
+    # exists:false holds when no leaf at the path is consistent with the choices so far
+    if everything is not None and all(_merge(mem, where) is None for where in everything):
+        return _search(candidates, i + 1, mem)
     return False
 
 
@@ -379,7 +401,9 @@ def _depth(node: _Trie) -> int:
     return 1 + max((_depth(child) for child in node.children.values()), default=0)
 
 
-def _generate(node: _Trie, var: str, depth: int, out: list[str], ns: dict[str, Any]) -> None:
+def _generate(
+    node: _Trie, var: str, depth: int, out: list[str], ns: dict[str, Any], bail: str
+) -> None:
     """Emit straight-line code checking every field below ``node`` on the dict in ``var``.
 
     Same decisions as :func:`_node_fn`, without a call or tuple unpacking per step.
@@ -394,25 +418,44 @@ def _generate(node: _Trie, var: str, depth: int, out: list[str], ns: dict[str, A
         aliases = child.dotted(seg)
         if 0 < len(aliases) <= 4:
             present = " or ".join(f"{alias!r} in {var}" for alias in aliases)
-            out.append(f"{pad}    if {present}: return SLOW(r)")
+            out.append(f"{pad}    if {present}: return {bail}")
         elif aliases:
             key = f"A{len(ns)}"
             ns[key] = frozenset(aliases)
-            out.append(f"{pad}    if not {key}.isdisjoint({var}): return SLOW(r)")
+            out.append(f"{pad}    if not {key}.isdisjoint({var}): return {bail}")
         out.append(f"{pad}    {'pass' if all(f.absent for f in below) else 'return False'}")
         out.append(f"{pad}else:")
         out.append(f"{pad}    c = {value}.__class__")
         out.append(f"{pad}    if c is dict:")
         out.append(f"{pad}        {'return False' if leaf and not leaf.absent else 'pass'}")
         if child.children:
-            _generate(child, value, depth + 2, out, ns)
+            _generate(child, value, depth + 2, out, ns, bail)
         out.append(f"{pad}    elif c is list or c is tuple or isinstance({value}, Mapping):")
-        out.append(f"{pad}        return SLOW(r)")
+        # arrays below this key: only the fields below it can share those arrays, so the
+        # array-consistent matcher runs on this subtree alone (exact; see _subtree)
+        key = f"S{len(ns)}"
+        ns[key] = _subtree(child, depth // 2 + 1)
+        out.append(f"{pad}        if not {key}({value}): return False")
         out.append(f"{pad}    else:")
         if leaf is not None:
             out.append(f"{pad}        if {leaf.failed(value, ns)}: return False")
         subs_absent = all(f.absent for f in below if f is not leaf)
         out.append(f"{pad}        {'pass' if subs_absent else 'return False'}")
+
+
+def _subtree(node: _Trie, level: int) -> Callable[[Any], bool]:
+    """The general matcher for the fields below ``node``, relative to its value.
+
+    Field names under one prefix are contiguous in sorted order and no field outside the
+    subtree can reach its arrays, so matching the subtree on its own, from an empty array
+    membership, decides exactly what the whole sub-rule would decide for these fields.
+    """
+    fields = []
+    for field in sorted(node.fields(), key=lambda f: f.name):
+        relative = copy.copy(field)
+        relative.segs = field.segs[level:]
+        fields.append(relative)
+    return lambda value: _rule_matches(value, fields)
 
 
 def _fields(rule: SubRule) -> tuple[_Trie, list[_Field]]:
@@ -427,12 +470,26 @@ def _fields(rule: SubRule) -> tuple[_Trie, list[_Field]]:
     return root, fields
 
 
-def _generated(root: _Trie, slow: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    """One straight-line function for a sub-rule; it calls ``slow`` when unsure."""
-    ns: dict[str, Any] = {"MISSING": _MISSING, "SLOW": slow, "Mapping": Mapping}
-    lines = ["def match(r):", "    if r.__class__ is not dict: return SLOW(r)"]
-    _generate(root, "r", 0, lines, ns)
-    lines.append("    return True")
+def _generated(roots: Sequence[_Trie], slow: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """Straight-line code for the sub-rules, tried in turn; it calls ``slow`` when unsure."""
+    ns: dict[str, Any] = {"MISSING": _MISSING, "SLOW": _SLOW, "GENERAL": slow, "Mapping": Mapping}
+    lines = []
+    if len(roots) == 1:
+        lines.append("def match(r):")
+        lines.append("    if r.__class__ is not dict: return GENERAL(r)")
+        _generate(roots[0], "r", 0, lines, ns, "GENERAL(r)")
+        lines.append("    return True")
+    else:
+        for k, root in enumerate(roots):
+            lines.append(f"def rule{k}(r):")
+            _generate(root, "r", 0, lines, ns, "SLOW")
+            lines.append("    return True")
+        lines += ["def match(r):", "    if r.__class__ is not dict: return GENERAL(r)"]
+        for k in range(len(roots)):
+            lines.append(f"    x = rule{k}(r)")
+            lines.append("    if x is True: return True")
+            lines.append("    if x is not False: return GENERAL(r)")
+        lines.append("    return False")
     exec(compile("\n".join(lines), "<ddbstream filter>", "exec"), ns)
     return ns["match"]  # type: ignore[no-any-return]
 
@@ -445,11 +502,11 @@ class Matcher:
     def __init__(self, rules: Sequence[SubRule]) -> None:
         tries = [_fields(rule) for rule in rules]
         self._rules = tuple(tuple(fields) for _, fields in tries)
-        root = tries[0][0]
+        roots = [root for root, _ in tries]
         #: True when some sub-rule holds (event-ruler semantics); a plain function.
         self.matches: Callable[[Any], bool]
-        if len(tries) == 1 and _depth(root) <= _MAX_GENERATED_DEPTH:
-            self.matches = _generated(root, self.slow_matches)
+        if max(map(_depth, roots)) <= _MAX_GENERATED_DEPTH:
+            self.matches = _generated(roots, self.slow_matches)
         else:
             fast = tuple(_node_fn(trie) for trie, _ in tries)
             self.matches = self._make_loop(fast)
@@ -474,7 +531,7 @@ class Matcher:
         """The general matcher (arrays, dotted record keys, any Mapping)."""
         if not isinstance(record, Mapping):
             return False
-        return any(_match_from(record, fields, 0, ()) for fields in self._rules)
+        return any(_rule_matches(record, fields) for fields in self._rules)
 
     def explain(self, record: Any) -> str | None:
         """None when the record matches, else why the first condition failed."""
