@@ -69,6 +69,21 @@ def test_invoice_like_histories(history: ChangeHistory) -> None:
 
 
 @SETTINGS
+@given(change_histories(max_changes=6), st.data())
+def test_histories_and_schedules_are_values(history: ChangeHistory, data: st.DataObject) -> None:
+    same = ChangeHistory(history.records, dict(history.final_table), history.view_type)
+    assert same == history
+    assert hash(same) == hash(history)
+    schedule = data.draw(deliveries(history.records))
+    copy = DeliverySchedule(
+        tuple(Delivery(d.batch, d.fail_at, d.crash_after_writes) for d in schedule)
+    )
+    assert copy == schedule
+    assert hash(copy) == hash(schedule)
+    assert len(copy) == len(schedule)
+
+
+@SETTINGS
 @given(change_histories(max_changes=30))
 def test_stream_order_and_identity(history: ChangeHistory) -> None:
     seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in history.records]

@@ -54,7 +54,11 @@ def _for_view(record: Mapping[str, Any], view_type: str) -> dict[str, Any]:
     return {**record, "dynamodb": ddb}
 
 
-@dataclasses.dataclass(frozen=True)
+def _ids(records: Sequence[Mapping[str, Any]]) -> tuple[Any, ...]:
+    return tuple(r.get("eventID") for r in records)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class ChangeHistory:
     """Stream records of a random sequence of writes to one table, and the table they leave.
 
@@ -65,6 +69,8 @@ class ChangeHistory:
         final_table: the table after every change: ``StreamRecord.item_key`` -> item (plain
             Python values, numbers as DynamoDB stores them).
         view_type: the stream view type of ``records``.
+        complete_records: the same records with every image (NEW_AND_OLD_IMAGES), from which
+            :meth:`records_for` derives the other view types; not part of equality.
 
     Example:
         >>> from hypothesis import given
@@ -85,13 +91,18 @@ class ChangeHistory:
     records: tuple[Mapping[str, Any], ...]
     final_table: Mapping[ItemKey, Mapping[str, Any]]
     view_type: str = "NEW_AND_OLD_IMAGES"
-    complete_records: tuple[Mapping[str, Any], ...] = dataclasses.field(default=(), repr=False)
+    complete_records: tuple[Mapping[str, Any], ...] = dataclasses.field(
+        default=(), repr=False, compare=False
+    )
 
     def records_for(self, view_type: str) -> tuple[dict[str, Any], ...]:
         """The same history as a stream of another view type would hold it."""
         if view_type not in _VIEW_TYPES:
             raise UsageError(f"{view_type=} is not one of {', '.join(_VIEW_TYPES)}")
         return tuple(_for_view(r, view_type) for r in self.complete_records or self.records)
+
+    def __hash__(self) -> int:
+        return hash((_ids(self.records), self.view_type))
 
 
 def _draw_item(
@@ -162,7 +173,7 @@ def change_histories(
     return ChangeHistory(records, final, view_type, tuple(complete))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Delivery:
     """One Lambda invocation of a :class:`DeliverySchedule`, and the fault to inject into it.
 
@@ -188,8 +199,11 @@ class Delivery:
         """The Lambda event of this invocation: ``{"Records": [...]}``."""
         return {"Records": list(self.batch)}
 
+    def __hash__(self) -> int:
+        return hash((_ids(self.batch), self.fail_at, self.crash_after_writes, self.lane))
 
-@dataclasses.dataclass(frozen=True)
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class DeliverySchedule:
     """The invocations Lambda makes to deliver a history, in the order they happen."""
 
