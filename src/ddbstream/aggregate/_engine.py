@@ -26,7 +26,7 @@ from ._sink import GroupRejected, Sink, TransientError
 if TYPE_CHECKING:
     from ._spec import Aggregator
 
-__all__ = ["run"]
+__all__ = ["commit_units", "run"]
 
 
 @dataclass(slots=True)
@@ -154,18 +154,13 @@ def _commit_chunk(
     return True
 
 
-def run(
+def _commit_units(
     spec: Aggregator,
     sink: Sink,
-    records: Sequence[StreamRecord[Any]],
-    *,
-    sleep: Callable[[float], None] = time.sleep,
-) -> BatchResult:
-    """Aggregate ``records`` (one delivery, in delivery order) into ``sink``."""
-    book = _Ledger([r.item_identifier for r in records])
-    changes = _changes(spec, records, book)
-    max_groups = max(1, sink.max_actions - (1 if sink.exactly_once else 0))
-    units = units_of(changes, max_groups=max_groups)
+    units: list[Unit],
+    book: _Ledger,
+    sleep: Callable[[float], None],
+) -> None:
     chunks = pack(units, max_actions=sink.max_actions, marks=sink.exactly_once)
     for position, chunk in enumerate(chunks):
         live = [u for u in chunk if u.item not in book.failed_items]
@@ -178,5 +173,33 @@ def run(
             rest = [u for later in chunks[position + 1 :] for u in later]
             if rest:
                 book.fail(rest, book.errors[-1], attempted=False)
-            break
+            return
+
+
+def commit_units(
+    spec: Aggregator,
+    sink: Sink,
+    units: list[Unit],
+    *,
+    identifiers: Sequence[str],
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchResult:
+    """Commit prepared units (their changes' ``index`` points into ``identifiers``)."""
+    book = _Ledger(list(identifiers))
+    _commit_units(spec, sink, units, book, sleep)
+    return book.result()
+
+
+def run(
+    spec: Aggregator,
+    sink: Sink,
+    records: Sequence[StreamRecord[Any]],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> BatchResult:
+    """Aggregate ``records`` (one delivery, in delivery order) into ``sink``."""
+    book = _Ledger([r.item_identifier for r in records])
+    changes = _changes(spec, records, book)
+    max_groups = max(1, sink.max_actions - (1 if sink.exactly_once else 0))
+    _commit_units(spec, sink, units_of(changes, max_groups=max_groups), book, sleep)
     return book.result()

@@ -22,9 +22,11 @@ class BatchResult:
         errors: the errors behind ``failed`` and ``not_attempted``.
         transactions: write requests that committed.
         duplicates: records skipped because an earlier delivery had applied them.
+        unapplied: ``failed`` and ``not_attempted`` together, in batch order: what the
+            partial batch response reports.
 
     Example:
-        >>> BatchResult(processed=("1",), failed=("2",)).response()
+        >>> BatchResult(processed=("1",), failed=("2",), unapplied=("2",)).response()
         {'batchItemFailures': [{'itemIdentifier': '2'}]}
     """
 

@@ -152,9 +152,20 @@ class Aggregator:
             return handle_window(self, parsed)
         return run(self, self._sink(), parsed.records).response()
 
-    def __call__(self, event: Any, context: Any = None) -> dict[str, Any]:
-        """Same as :meth:`handle`, so an aggregator can be the Lambda handler itself."""
-        return self.handle(event, context)
+    def apply_record(self, record: StreamRecord[Any]) -> None:
+        """Apply one record, exactly once: a route function for :class:`~ddbstream.Router`.
+
+        ``router.add(condition, aggregator.apply_record)`` mounts the aggregator as a route; the
+        router's partial batch response then covers it. Each record is its own transaction
+        (no coalescing): when the aggregator owns the whole batch, :meth:`handle` is cheaper.
+
+        Raises:
+            AggregationError: the record cannot be aggregated exactly (the router fails it).
+            TransientError: the sink stayed unavailable through every retry.
+        """
+        result = run(self, self._sink(), (record,))
+        if not result.ok:
+            raise result.errors[0]
 
     def snapshot(self) -> dict[Any, dict[str, Any]]:
         """Current results in the sink: group -> measure name -> value."""

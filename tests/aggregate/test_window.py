@@ -1,0 +1,102 @@
+"""ddbstream.aggregate._window: fold into Lambda's tumbling-window state (JSON-safe), skip
+redelivered records, write once on the final invoke, idempotently per shard and window."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ddbstream.aggregate import Aggregator, Count, Latest, MemorySink, Sum
+from ddbstream.aggregate._window import dump_state, load_state
+from ddbstream.testing import EventBuilder
+
+from ._simulate import histories
+
+WINDOW = {"start": "2024-06-10T06:10:00Z", "end": "2024-06-10T06:15:00Z"}
+
+
+def _spec(sink: MemorySink, **measures: Any) -> Aggregator:
+    return Aggregator(
+        group_by=lambda i: i["Group"],
+        measures=measures or {"Total": Sum("Amount"), "Count": Count()},
+        sink=sink,
+    )
+
+
+def _run_window(spec: Aggregator, b: EventBuilder, batches: list[list[Any]]) -> dict[str, Any]:
+    state: dict[str, Any] = {}
+    for batch in batches:
+        response = spec.handle(b.tumbling_window_event(batch, state=state, **WINDOW), None)
+        assert response["batchItemFailures"] == []
+        state = json.loads(json.dumps(response["state"]))  # Lambda stores it as JSON
+    return state
+
+
+@settings(max_examples=60, deadline=None)
+@given(history=histories(), data=st.data())
+def test_window_state_folds_exactly_and_survives_redelivery(history: Any, data: Any) -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    records = [b.stamp(r) for r in history.records]
+    batches, position = [], 0
+    while position < len(records):  # batches with replays of already-folded records
+        start = data.draw(st.integers(max(0, position - 3), position))
+        end = max(position + 1, start + data.draw(st.integers(1, 6)))
+        batches.append(records[start:end])
+        position = max(position, end)
+    sink = MemorySink()
+    spec = _spec(sink)
+    state = _run_window(spec, b, batches)
+    final = b.tumbling_window_event([], state=state, final=True, **WINDOW)
+    assert spec.handle(final, None) == {"state": {}, "batchItemFailures": []}
+    assert spec.handle(final, None) == {"state": {}, "batchItemFailures": []}  # retried
+    assert spec.snapshot() == history.expected(lambda _: True)
+
+
+def test_the_final_invoke_writes_once_per_shard_and_window() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    rows = [{"TransactionId": str(i), "Group": f"G{i % 7}", "Amount": i} for i in range(30)]
+    sink = MemorySink(max_actions=4)
+    spec = _spec(sink, Total=Sum("Amount"))
+    state = _run_window(spec, b, [[b.insert(r) for r in rows]])
+    assert sink.commits == 0  # nothing written before the window closes
+    final = b.tumbling_window_event([], state=state, final=True, **WINDOW)
+    spec.handle(final, None)
+    commits = sink.commits
+    assert commits == 3  # 7 groups, 3 per transaction (+ one marker each)
+    spec.handle(final, None)
+    assert sink.commits == commits
+    other_shard = b.tumbling_window_event(
+        [], state=state, final=True, shard_id="shardId-2", **WINDOW
+    )
+    spec.handle(other_shard, None)
+    assert sink.commits == 2 * commits
+    assert spec.snapshot()["G0"]["Total"] == 2 * sum(i for i in range(30) if i % 7 == 0)
+
+
+def test_state_is_json_safe_and_round_trips() -> None:
+    sink = MemorySink()
+    spec = _spec(sink, Total=Sum("Amount"), Last=Latest("Status"))
+    deltas = {("a", Decimal(1)): {"Total": Decimal("1.10"), "Last": (5, 5, "paid")}}
+    state = dump_state(spec, deltas, {"x": "5"})
+    text = json.dumps(state)
+    assert "1.10" in text
+    assert load_state(spec, json.loads(text)) == (deltas, {"x": "5"})
+
+
+def test_a_bad_record_stops_the_fold_and_is_reported() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    good = b.insert({"TransactionId": "1", "Group": "A", "Amount": 5})
+    bad = b.insert({"TransactionId": "2", "Group": "A", "Amount": "five"})
+    later = b.insert({"TransactionId": "3", "Group": "A", "Amount": 7})
+    spec = _spec(MemorySink(), Total=Sum("Amount"))
+    response = spec.handle(b.tumbling_window_event([good, bad, later], **WINDOW), None)
+    assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
+        bad["dynamodb"]["SequenceNumber"],
+        later["dynamodb"]["SequenceNumber"],
+    ]
+    deltas, _ = load_state(spec, response["state"])
+    assert deltas == {"A": {"Total": Decimal(5)}}
