@@ -1,10 +1,11 @@
 """Local evaluation of Lambda filter patterns with event-ruler's semantics.
 
 A pattern is compiled once (:func:`compile_rules`) into a :class:`Matcher`. Matching walks only
-the record paths the pattern names. The fast path handles records without arrays on those
-paths (almost every DynamoDB record); anything else goes to the general matcher, which
-enumerates every leaf with its array membership and enforces event-ruler's array consistency
-(a match may not combine fields from different elements of the same array).
+the record paths the pattern names, never the whole record. The fast path is straight-line
+Python generated once per pattern: dict lookups and inline leaf tests. Where a record holds an
+array (or a non-dict mapping) on a pattern path, the subtree below that key goes to the general
+matcher, which enumerates the leaves with their array membership and enforces event-ruler's
+array consistency (a match may not combine fields from different elements of one array).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ _NUMBER_TYPES = (int, float, Decimal)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 Membership = tuple[tuple[int, int], ...]
 Test = Callable[[Any], bool]
-NodeFn = Callable[[Any], Any]  # returns True, False or _SLOW
 
 
 # --------------------------------------------------------------------------- leaf tests
@@ -343,57 +343,6 @@ class _Trie:
         return out
 
 
-def _node_fn(node: _Trie) -> NodeFn:
-    """A function of a record object: True (all fields below hold), False, or _SLOW."""
-    entries = []
-    for seg, child in sorted(node.children.items(), key=lambda item: _depth(item[1])):
-        below = child.fields()
-        absent_ok = all(f.absent for f in below)
-        sub_absent_ok = all(f.absent for f in below if f is not child.field)
-        leaf = child.field
-        entries.append(
-            (
-                seg,
-                leaf.test if leaf is not None else None,
-                leaf is not None and leaf.absent,
-                _node_fn(child) if child.children else None,
-                absent_ok,
-                sub_absent_ok,
-                tuple(child.dotted(seg)),
-            )
-        )
-    steps = tuple(entries)
-
-    def run(obj: Any) -> Any:
-        for seg, test, leaf_absent, sub, absent_ok, sub_absent_ok, aliases in steps:
-            value = obj.get(seg, _MISSING)
-            if value is _MISSING:
-                for alias in aliases:
-                    if alias in obj:
-                        return _SLOW
-                if absent_ok:
-                    continue
-                return False
-            cls = value.__class__
-            if cls is dict:
-                if test is not None and not leaf_absent:
-                    return False
-                if sub is not None:
-                    result = sub(value)
-                    if result is not True:
-                        return result
-            elif cls is list or cls is tuple or isinstance(value, Mapping):
-                return _SLOW
-            else:
-                if test is not None and not test(value):
-                    return False
-                if sub is not None and not sub_absent_ok:
-                    return False
-        return True
-
-    return run
-
-
 _MAX_GENERATED_DEPTH = 24
 
 
@@ -406,7 +355,9 @@ def _generate(
 ) -> None:
     """Emit straight-line code checking every field below ``node`` on the dict in ``var``.
 
-    Same decisions as :func:`_node_fn`, without a call or tuple unpacking per step.
+    Each key: missing (then a dotted alias below it means "ask the general matcher", else
+    every field below must be ``exists: false``), an object (descend), an array or other
+    mapping (the array-consistent matcher on this subtree), or a leaf (test it inline).
     """
     pad = "    " * (depth + 1)
     for seg, child in sorted(node.children.items(), key=lambda item: _depth(item[1])):
@@ -507,25 +458,8 @@ class Matcher:
         self.matches: Callable[[Any], bool]
         if max(map(_depth, roots)) <= _MAX_GENERATED_DEPTH:
             self.matches = _generated(roots, self.slow_matches)
-        else:
-            fast = tuple(_node_fn(trie) for trie, _ in tries)
-            self.matches = self._make_loop(fast)
-
-    def _make_loop(self, fast: tuple[NodeFn, ...]) -> Callable[[Any], bool]:
-        slow = self.slow_matches
-
-        def matches(record: Any) -> bool:
-            if record.__class__ is not dict:
-                return slow(record)
-            for run in fast:
-                result = run(record)
-                if result is True:
-                    return True
-                if result is _SLOW:
-                    return slow(record)
-            return False
-
-        return matches
+        else:  # too deep to generate nested code for: the general matcher alone
+            self.matches = self.slow_matches
 
     def slow_matches(self, record: Any) -> bool:
         """The general matcher (arrays, dotted record keys, any Mapping)."""
