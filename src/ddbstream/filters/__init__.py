@@ -25,6 +25,7 @@ from ._dsl import (
     where,
 )
 from ._export import to_cdk, to_cloudformation, to_serverless, to_terraform
+from ._lint import Finding, lint
 from ._typed import TypedAttributes, typed
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Expression",
     "Filter",
     "FilterCriteria",
+    "Finding",
     "LocalPredicate",
     "RecordField",
     "TypedAttributes",
@@ -41,6 +43,7 @@ __all__ = [
     "compile_filters",
     "event_name",
     "keys",
+    "lint",
     "new_image",
     "old_image",
     "size_bytes",
