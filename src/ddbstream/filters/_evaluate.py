@@ -381,7 +381,10 @@ def _generate(
         out.append(f"{pad}        {'return False' if leaf and not leaf.absent else 'pass'}")
         if child.children:
             _generate(child, value, depth + 2, out, ns, bail)
-        out.append(f"{pad}    elif c is list or c is tuple or isinstance({value}, Mapping):")
+        out.append(
+            f"{pad}    elif c is list or c is tuple"
+            f" or (c not in SCALARS and isinstance({value}, Mapping)):"
+        )
         # arrays below this key: only the fields below it can share those arrays, so the
         # array-consistent matcher runs on this subtree alone (exact; see _subtree)
         key = f"S{len(ns)}"
@@ -423,7 +426,8 @@ def _fields(rule: SubRule) -> tuple[_Trie, list[_Field]]:
 
 def _generated(roots: Sequence[_Trie], slow: Callable[[Any], bool]) -> Callable[[Any], bool]:
     """Straight-line code for the sub-rules, tried in turn; it calls ``slow`` when unsure."""
-    ns: dict[str, Any] = {"MISSING": _MISSING, "SLOW": _SLOW, "GENERAL": slow, "Mapping": Mapping}
+    ns: dict[str, Any] = {"MISSING": _MISSING, "SLOW": _SLOW, "GENERAL": slow}
+    ns.update(Mapping=Mapping, SCALARS=_SCALARS)
     lines = []
     if len(roots) == 1:
         lines.append("def match(r):")
