@@ -122,23 +122,29 @@ def test_window_response_needs_state() -> None:
 # -- batches --------------------------------------------------------------------------------
 
 
+def size(batch: list[dict[str, Any]]) -> int:
+    return len(json.dumps({"Records": batch}, separators=(",", ":")))
+
+
 def test_batches_cut_at_batch_size_and_payload() -> None:
     records = [rec(i, blob="x" * 1000) for i in range(1, 11)]
     assert [len(b) for b, _ in cut_batches(records, 4)] == [4, 4, 2]
     one = len(json.dumps(records[0], separators=(",", ":")))
-    sizes = [len(b) for b, _ in cut_batches(records, 100, limit=3 * one + 20)]
-    assert sizes == [3, 3, 3, 1]
+    assert [len(b) for b, _ in cut_batches(records, 100, limit=3 * one + 20)] == [3, 3, 3, 1]
 
 
-@given(st.lists(st.integers(1, 5000), min_size=1, max_size=40), st.integers(1, 7))
-def test_cut_batches_keeps_every_record_in_order(sizes: list[int], batch_size: int) -> None:
-    records = [rec(i, blob="x" * n) for i, n in enumerate(sizes, 1)]
-    batches = cut_batches(records, batch_size, limit=8000)
-    assert [r for b, _ in batches for r in b] == records
-    for batch, texts in batches:
+@given(st.lists(st.integers(0, 5000), min_size=1, max_size=40), st.integers(1, 7))
+def test_cut_batches_are_greedy_within_limits(blobs: list[int], batch_size: int) -> None:
+    records = [rec(i, blob="x" * n) for i, n in enumerate(blobs, 1)]
+    cut = cut_batches(records, batch_size, limit=8000)
+    batches = [b for b, _ in cut]
+    assert [json.loads(t) for _, texts in cut for t in texts] == records
+    assert [r for b in batches for r in b] == records
+    for batch, following in zip(batches, [*batches[1:], []], strict=True):
         assert len(batch) <= batch_size
-        assert len(batch) == 1 or len(json.dumps({"Records": batch}, separators=(",", ":"))) <= 8000
-        assert [json.loads(t) for t in texts] == batch
+        assert len(batch) == 1 or size(batch) <= 8000
+        if following:  # cut only when the next record would break a limit
+            assert len(batch) == batch_size or size([*batch, following[0]]) > 8000
 
 
 def test_six_megabyte_payload_limit() -> None:
