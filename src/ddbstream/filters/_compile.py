@@ -343,22 +343,6 @@ def _put(obj: dict[str, Any], path: tuple[str, ...], value: Any, in_or: bool) ->
 # ---------------------------------------------------------------------------------------------
 
 
-def _dnf(node: Node, limit: int) -> list[Node]:
-    if isinstance(node, _O):
-        out: list[Node] = []
-        for item in node.items:
-            out.extend(_dnf(item, limit))
-        return out
-    if isinstance(node, _A):
-        combos: list[list[Node]] = [[]]
-        for item in node.items:
-            combos = [[*c, d] for c in combos for d in _dnf(item, limit)]
-            if len(combos) > limit:
-                raise LimitExceeded("too many alternatives")
-        return [_and(c) for c in combos]
-    return [node]
-
-
 def _pattern(node: Node, allow_or: bool) -> dict[str, Any] | None:
     try:
         return _emit(node, (), False) if allow_or or not _has_or(node) else None
@@ -402,10 +386,7 @@ def compile_filters(expression: Expression, *, max_filters: int = 5) -> list[dic
 
 
 def _spread(root: Node, max_filters: int, expression: object) -> list[dict[str, Any]]:
-    try:
-        alternatives = _dnf(root, 64 * max_filters)
-    except LimitExceeded:
-        alternatives = list(root.items) if isinstance(root, _O) else [root]
+    alternatives = [alt for alt in _split(root, expression) if alt is not FALSE]
     alternatives.sort(key=lambda n: -len(dumps(_pattern(n, True) or {})))
     bins: list[list[Node]] = []
     for alt in alternatives:
@@ -414,11 +395,6 @@ def _spread(root: Node, max_filters: int, expression: object) -> list[dict[str, 
                 group.append(alt)
                 break
         else:
-            if not _fits(alt):
-                raise LimitExceeded(
-                    f"one alternative of {expression!r} needs a pattern longer than Lambda's "
-                    f"{MAX_PATTERN_LENGTH} characters; split the expression"
-                )
             bins.append([alt])
     if len(bins) > max_filters:
         raise LimitExceeded(
@@ -427,6 +403,30 @@ def _spread(root: Node, max_filters: int, expression: object) -> list[dict[str, 
         )
     out = [_pattern(_or(group), True) for group in bins]
     return [p for p in out if p is not None]
+
+
+def _split(node: Node, expression: object) -> list[Node]:
+    """Alternatives (ORed) that each fit in one pattern, distributing the widest OR."""
+    if _fits(node):
+        return [node]
+    if isinstance(node, _O):
+        return [alt for item in node.items for alt in _split(item, expression)]
+    ors = [item for item in node.items if isinstance(item, _O)] if isinstance(node, _A) else []
+    if not ors:
+        pattern = _pattern(node, False)
+        why = (
+            f"longer than Lambda's {MAX_PATTERN_LENGTH} characters"
+            if pattern is None or len(dumps(pattern)) > MAX_PATTERN_LENGTH
+            else f"more than {MAX_SUB_RULES} $or combinations"
+        )
+        raise LimitExceeded(
+            f"one alternative of {expression!r} needs a pattern {why}; split the expression"
+        )
+    assert isinstance(node, _A)
+    widest = max(ors, key=lambda o: len(o.items))
+    rest = [item for item in node.items if item is not widest]
+    spread = [_settle(_and([*rest, branch])) for branch in widest.items]
+    return [alt for part in spread for alt in _split(part, expression)]
 
 
 def _fits(node: Node) -> bool:

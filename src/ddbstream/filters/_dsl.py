@@ -278,14 +278,17 @@ def normalize(cond: Iterable[_Atom], field: Field) -> Cond:
     """Simplify a union of atoms (drop subsumed atoms, merge anything-but lists)."""
     kind, always = field.kind, field.always
     atoms = set(cond)
-    if field.choices is not None:  # a closed set of values: list the ones that match
+    if field.choices is not None:  # a closed set of values
         hits = {c for c in field.choices if any(a.test(c) for a in atoms)}
-        atoms = {a for a in atoms if isinstance(a, _Absent)} | {_Eq(c) for c in hits}
+        absent = {a for a in atoms if isinstance(a, _Absent)}
         if hits == field.choices:
-            atoms = (atoms - {_Eq(c) for c in hits}) | {PRESENT}
-        elif len(hits) > len(field.choices - hits):  # anything-but is the shorter list
-            atoms = (atoms - {_Eq(c) for c in hits}) | {_AnythingBut(field.choices - hits)}
-            return frozenset(atoms)
+            atoms = absent | {PRESENT}
+        elif not hits:
+            atoms = absent
+        elif any(isinstance(a, (_Without, _Both)) for a in atoms):  # say it with values
+            rest = field.choices - hits
+            short = {_AnythingBut(rest)} if len(rest) < len(hits) else {_Eq(c) for c in hits}
+            return frozenset(absent | short)
     if always:
         atoms.discard(ABSENT)
     if kind == "bool" and {_Eq(True), _Eq(False)} <= atoms:
@@ -599,10 +602,25 @@ class _Changed(LocalPredicate):
     attribute: str
 
     def _eval(self, record: Mapping[str, Any]) -> bool:
-        from .._records import StreamEvent
+        ddb = record.get("dynamodb")
+        ddb = ddb if isinstance(ddb, Mapping) else {}
+        new, old = ddb.get("NewImage"), ddb.get("OldImage")
+        name = record.get("eventName")
+        if name == "INSERT" and isinstance(new, Mapping):
+            return self.attribute in new
+        if name == "REMOVE" and isinstance(old, Mapping):
+            return self.attribute in old
+        if not isinstance(new, Mapping) or not isinstance(old, Mapping):
+            raise UsageError(
+                f"{self!r} needs both images on a {name}: enable the NEW_AND_OLD_IMAGES "
+                "stream view type"
+            )
+        a, b = new.get(self.attribute), old.get(self.attribute)
+        if a is None or b is None:
+            return (a is None) != (b is None)
+        from .._codec import deserialize
 
-        parsed = StreamEvent.from_lambda({"Records": [record]}).records[0]
-        return self.attribute in parsed.changed_attributes()
+        return a != b and deserialize(a) != deserialize(b)
 
     def __repr__(self) -> str:
         return f"changed({self.attribute!r})"
@@ -1168,29 +1186,35 @@ class RecordField:
         """The field is missing."""
         return self._leaf([ABSENT], f"{self._name}.not_exists()")
 
-    def _range(self, op: str, atom_args: tuple[Any, ...], value: object) -> Expression:
+    def _bound(self, op: str, value: object) -> Decimal:
         if self._field.kind != "num":
-            raise FilterNotExpressible(f"{self._name} is a string; {op} needs a number field")
-        return self._leaf([_Range(*atom_args)], f"{self._name} {op} {value!r}", False)
+            raise FilterNotExpressible(
+                f"{self._name} is a string; {op} needs a number field "
+                "(size_bytes, approximate_creation_time)"
+            )
+        bound = self._value(value)
+        assert isinstance(bound, Decimal)
+        return bound
+
+    def _range(self, op: str, atom: _Range, value: object) -> Expression:
+        return self._leaf([atom], f"{self._name} {op} {value!r}", False)
 
     def __lt__(self, value: object) -> Expression:
-        return self._range("<", (None, False, self._value(value), False), value)
+        return self._range("<", _Range(None, False, self._bound("<", value), False), value)
 
     def __le__(self, value: object) -> Expression:
-        return self._range("<=", (None, False, self._value(value), True), value)
+        return self._range("<=", _Range(None, False, self._bound("<=", value), True), value)
 
     def __gt__(self, value: object) -> Expression:
-        return self._range(">", (self._value(value), False, None, False), value)
+        return self._range(">", _Range(self._bound(">", value), False, None, False), value)
 
     def __ge__(self, value: object) -> Expression:
-        return self._range(">=", (self._value(value), True, None, False), value)
+        return self._range(">=", _Range(self._bound(">=", value), True, None, False), value)
 
     def between(self, low: object, high: object) -> Expression:
         """``low <= field <= high`` (inclusive at both ends, unlike CDK's ``between``)."""
-        lo, hi = self._value(low), self._value(high)
-        if self._field.kind != "num":
-            raise FilterNotExpressible(f"{self._name} is a string; between needs a number field")
-        atom = _Range(lo, True, hi, True)  # type: ignore[arg-type]
+        lo, hi = self._bound("between", low), self._bound("between", high)
+        atom = _Range(lo, True, hi, True)
         if atom.empty():
             raise FilterNotExpressible(f"{self._name}.between({low!r}, {high!r}) is empty")
         return self._leaf([atom], f"{self._name}.between({low!r}, {high!r})")
