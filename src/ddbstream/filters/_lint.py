@@ -410,6 +410,9 @@ def _check_attribute(
                 )
             )
             return
+        if descriptor in ("M", "L") and i == len(rest) - 1:
+            out.append(_non_leaf(where, entries, f"the {descriptor} of {rest[i - 1]!r}"))
+            return
         if descriptor == "M":
             i += 2  # a member name, then its descriptor
             continue
