@@ -12,7 +12,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import yaml
 
 from ddbstream.filters import (
     Filter,
@@ -22,6 +21,8 @@ from ddbstream.filters import (
     to_serverless,
     to_terraform,
 )
+
+yaml = pytest.importorskip("yaml")  # PyYAML comes with cfn-lint (dev extra)
 
 AWKWARD = Filter.from_pattern(
     {
