@@ -32,6 +32,7 @@ __all__ = [
     "Result",
     "machine",
     "measure",
+    "measure_interleaved",
     "print_table",
     "save_json",
 ]
@@ -135,6 +136,53 @@ def measure(
         if gc_was_enabled:
             gc.enable()
     return Result(name, group, tuple(times), number, {"clock": clock, **(extra or {})})
+
+
+def measure_interleaved(
+    contenders: dict[str, Callable[[], object]],
+    *,
+    group: str = "",
+    repeats: int = 15,
+    min_time: float = 0.05,
+    warmup: int = 1,
+    disable_gc: bool = True,
+    clock: str = "wall",
+) -> list[Result]:
+    """Time several contenders round-robin: repeat 1 of each, then repeat 2 of each, ...
+
+    On a machine shared with other work, load comes and goes; interleaving spreads it over
+    all contenders alike, so their ratios stay fair even when absolute times wobble. Arguments
+    as for :func:`measure`.
+    """
+    timer = time.perf_counter if clock == "wall" else time.process_time
+    numbers: dict[str, int] = {}
+    for name, fn in contenders.items():
+        for _ in range(warmup):
+            fn()
+        numbers[name] = _calibrate(fn, min_time)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    gc_was_enabled = gc.isenabled()
+    try:
+        for _ in range(repeats):
+            for name, fn in contenders.items():
+                number = numbers[name]
+                gc.collect()
+                if disable_gc:
+                    gc.disable()
+                start = timer()
+                for _ in range(number):
+                    fn()
+                elapsed = timer() - start
+                if gc_was_enabled:
+                    gc.enable()
+                times[name].append(elapsed / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return [
+        Result(name, group, tuple(times[name]), numbers[name], {"clock": clock})
+        for name in contenders
+    ]
 
 
 def _fmt_time(seconds: float) -> str:
