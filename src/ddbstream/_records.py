@@ -22,6 +22,7 @@ import base64
 import binascii
 import datetime as _dt
 import enum
+import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
@@ -197,6 +198,14 @@ def _fail(reason: str, raw: Mapping[str, Any], *, path: tuple[PathItem, ...] = (
 
 
 _new_object = object.__new__
+
+
+@functools.cache
+def _bind_image() -> Any:
+    """``_binding.bind_image``, imported once on first use (it imports pydantic lazily)."""
+    from ._binding import bind_image
+
+    return bind_image
 
 
 def _epoch_to_datetime(value: float) -> _dt.datetime:
@@ -425,16 +434,18 @@ class StreamRecord(Generic[T]):
     @property
     def new_image(self) -> Image | None:
         """``dynamodb.NewImage``, or None when the record has none (absent is not empty)."""
-        if self._new_image is _MISSING:
-            self._new_image = self._image("NewImage")
-        return cast("Image | None", self._new_image)
+        image: Image | None = self._new_image  # a plain annotation: cast() is a call
+        if image is _MISSING:
+            image = self._new_image = self._image("NewImage")
+        return image
 
     @property
     def old_image(self) -> Image | None:
         """``dynamodb.OldImage``, or None when the record has none (absent is not empty)."""
-        if self._old_image is _MISSING:
-            self._old_image = self._image("OldImage")
-        return cast("Image | None", self._old_image)
+        image: Image | None = self._old_image  # a plain annotation: cast() is a call
+        if image is _MISSING:
+            image = self._old_image = self._image("OldImage")
+        return image
 
     @property
     def item_key(self) -> tuple[tuple[str, str], ...]:
@@ -466,23 +477,23 @@ class StreamRecord(Generic[T]):
     def _typed(self, image: Image | None) -> Any:
         if image is None or self._model is None:
             return image
-        from ._binding import bind_image
-
-        return bind_image(self._model, image)
+        return _bind_image()(self._model, image)
 
     @property
     def new(self) -> T | None:
         """The new image as the bound model (or the :class:`Image` without a model)."""
-        if self._new is _MISSING:
-            self._new = self._typed(self.new_image)
-        return cast("T | None", self._new)
+        value: T | None = self._new  # a plain annotation: cast() is a call
+        if value is _MISSING:
+            value = self._new = self._typed(self.new_image)
+        return value
 
     @property
     def old(self) -> T | None:
         """The old image as the bound model (or the :class:`Image` without a model)."""
-        if self._old is _MISSING:
-            self._old = self._typed(self.old_image)
-        return cast("T | None", self._old)
+        value: T | None = self._old  # a plain annotation: cast() is a call
+        if value is _MISSING:
+            value = self._old = self._typed(self.old_image)
+        return value
 
     def changed_attributes(self) -> frozenset[str]:
         """Names of the attributes that differ between the old and the new image.
