@@ -1,0 +1,70 @@
+"""On-failure destinations: a callable, a JSON-lines file, or the log."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ddbstream.runner import failure_record
+from ddbstream.runner._destination import make_destination
+
+from ._support import STREAM_ARN, rec
+
+
+def record() -> dict[str, Any]:
+    return failure_record(
+        [rec(7, t=1_700_000_000.9), rec(8, t=1_700_000_061.0)],
+        shard_id="shardId-1",
+        stream_arn=STREAM_ARN,
+        function_arn="arn:aws:lambda:us-east-1:1:function:f",
+        condition="RetryAttemptsExhausted",
+        invoke_count=2,
+        function_error="Unhandled",
+        request_id="r-1",
+    )
+
+
+def test_failure_record_shape() -> None:
+    out = record()
+    assert out["requestContext"] == {
+        "requestId": "r-1",
+        "functionArn": "arn:aws:lambda:us-east-1:1:function:f",
+        "condition": "RetryAttemptsExhausted",
+        "approximateInvokeCount": 2,
+    }
+    info = out["DDBStreamBatchInfo"]
+    assert info["approximateArrivalOfFirstRecord"] == "2023-11-14T22:13:20Z"  # second precision
+    assert info["approximateArrivalOfLastRecord"] == "2023-11-14T22:14:21Z"
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        "000000000000000000007",
+        "000000000000000000008",
+        2,
+    )
+    stamp = out["timestamp"]
+    assert len(stamp) == len("2019-11-14T00:13:49.717Z")
+    assert stamp.endswith("Z")
+
+
+def test_json_lines_file(tmp_path: Path) -> None:
+    path = tmp_path / "failed.jsonl"
+    send = make_destination(path)
+    send(record())
+    send(record())
+    lines = path.read_text().splitlines()
+    assert [json.loads(line) for line in lines] == [
+        record() | {"timestamp": json.loads(line)["timestamp"]} for line in lines
+    ]
+
+
+def test_callable_and_log(caplog: pytest.LogCaptureFixture) -> None:
+    got: list[dict[str, Any]] = []
+    make_destination(got.append)(record())
+    assert got[0]["requestContext"]["requestId"] == "r-1"
+    with caplog.at_level(logging.ERROR, logger="ddbstream.runner"):
+        make_destination(None)(record())
+    assert "no on-failure destination" in caplog.text
+    assert '"startSequenceNumber": "000000000000000000007"' in caplog.text
