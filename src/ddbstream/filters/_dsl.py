@@ -280,7 +280,7 @@ def normalize(cond: Iterable[_Atom], field: Field) -> Cond:
     atoms = set(cond)
     if field.choices is not None:  # a closed set of values
         hits = {c for c in field.choices if any(a.test(c) for a in atoms)}
-        absent = {a for a in atoms if isinstance(a, _Absent)}
+        absent: set[_Atom] = {a for a in atoms if isinstance(a, _Absent)}
         if hits == field.choices:
             atoms = absent | {PRESENT}
         elif not hits:
@@ -620,7 +620,7 @@ class _Changed(LocalPredicate):
             return (a is None) != (b is None)
         from .._codec import deserialize
 
-        return a != b and deserialize(a) != deserialize(b)
+        return bool(a != b and deserialize(a) != deserialize(b))
 
     def __repr__(self) -> str:
         return f"changed({self.attribute!r})"
