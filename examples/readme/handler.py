@@ -1,0 +1,25 @@
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from ddbstream import Router, StreamRecord
+from ddbstream.filters import event_name, new_image
+
+router = Router()  # in order, stops at the first failure, reports it to Lambda
+shipped: list[str] = []
+
+
+class Order(BaseModel):
+    pk: str
+    status: str
+    total: Decimal
+
+
+@router.route((event_name == "MODIFY") & (new_image("status") == "SHIPPED"), model=Order)
+def email_customer(record: StreamRecord[Order]) -> None:
+    order = record.new  # a validated Order, decoded exactly (total is a Decimal)
+    shipped.append(f"{order.pk} shipped, total {order.total}")
+
+
+def handler(event, context):
+    return router.handle(event, context)  # {"batchItemFailures": [...]}
