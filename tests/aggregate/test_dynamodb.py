@@ -14,7 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddbstream import AggregationError, UsageError
-from ddbstream.aggregate import Aggregator, Count, DynamoDBSink, Ledger, Max, Retry, Sum
+from ddbstream.aggregate import (
+    Aggregator,
+    Count,
+    DynamoDBSink,
+    GroupLedger,
+    Ledger,
+    Max,
+    Retry,
+    Sum,
+)
 from ddbstream.testing import EventBuilder
 
 from ._faults import Faults
@@ -52,15 +61,16 @@ def tables(dynamodb_client: Any) -> Iterator[Any]:
         dynamodb_client.delete_table(TableName=name)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=16, deadline=None, suppress_health_check=list(HealthCheck))
 @given(history=histories(max_ops=20), data=st.data(), budget=st.integers(0, 8))
 def test_totals_are_exact_on_dynamodb_local_under_faults(
     dynamodb_client: Any, tables: Any, history: Any, data: st.DataObject, budget: int
 ) -> None:
+    strategy = data.draw(st.sampled_from(("ledger", "group")), label="strategy")
     sink = DynamoDBSink(
         tables(),
         key="Group",
-        ledger=Ledger(table=tables("pk")),
+        ledger=Ledger(table=tables("pk")) if strategy == "ledger" else GroupLedger(max_items=3),
         client=dynamodb_client,
         max_actions=data.draw(st.sampled_from((3, 5, 100)), label="max_actions"),
         retry=FAST,
@@ -198,3 +208,27 @@ def test_a_replay_from_an_earlier_checkpoint_is_dropped_by_the_watermarks(
     assert result.ok
     assert result.duplicates == 2
     assert aggregator.snapshot() == {"A": {"Total": Decimal(450)}}
+
+
+def test_group_ledger_keeps_watermarks_in_the_total_items(
+    dynamodb_client: Any, tables: Any
+) -> None:
+    target = tables()
+    sink = DynamoDBSink(target, key="Group", ledger=GroupLedger(), client=dynamodb_client)
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    a1, a2 = _invoice("1", 100), _invoice("2", 300)
+    moved = {**a2, "Group": "B"}
+    first = [b.insert(a1), b.insert(a2)]
+    second = [*first, b.modify(a2, moved), b.remove(a1)]
+    assert aggregator.apply(b.lambda_event(first)).transactions == 1
+    result = aggregator.apply(b.lambda_event(second))
+    assert result.ok
+    assert result.duplicates == 2
+    assert aggregator.snapshot() == {"B": {"Total": Decimal(300)}}
+    items = {i["Group"]["S"]: i for i in dynamodb_client.scan(TableName=target)["Items"]}
+    assert sorted(k for k in items["A"] if k.startswith("wm_")) != []
+    assert len([k for k in items["B"] if k.startswith("wm_")]) == 1
+    assert items["A"]["Total"] == {"N": "0"}

@@ -34,18 +34,24 @@ PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 @PROPERTY
-@given(history=histories(), data=st.data(), lanes=st.integers(1, 3), budget=st.integers(0, 12))
-def test_totals_are_exact_under_any_delivery_schedule(history, data, lanes, budget) -> None:
-    sink = MemorySink(retry=FAST, fault=fault_hook(data, budget))
+@given(
+    history=histories(),
+    data=st.data(),
+    lanes=st.integers(1, 3),
+    budget=st.integers(0, 12),
+    inline=st.booleans(),
+)
+def test_totals_are_exact_under_any_delivery_schedule(history, data, lanes, budget, inline) -> None:
+    sink = MemorySink(retry=FAST, fault=fault_hook(data, budget), inline_marks=inline)
     aggregator = _aggregator(sink)
     deliver(data, history.records, aggregator.handle, lanes=lanes)
     assert aggregator.snapshot() == history.expected(_where)
 
 
 @PROPERTY
-@given(history=histories(), data=st.data(), max_actions=st.integers(3, 6))
-def test_small_transactions_give_the_same_totals(history, data, max_actions) -> None:
-    sink = MemorySink(retry=FAST, max_actions=max_actions)
+@given(history=histories(), data=st.data(), max_actions=st.integers(3, 6), inline=st.booleans())
+def test_small_transactions_give_the_same_totals(history, data, max_actions, inline) -> None:
+    sink = MemorySink(retry=FAST, max_actions=max_actions, inline_marks=inline)
     aggregator = _aggregator(sink)
     deliver(data, history.records, aggregator.handle)
     assert aggregator.snapshot() == history.expected(_where)

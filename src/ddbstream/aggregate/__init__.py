@@ -19,7 +19,7 @@ from ._sink import Retry, Sink, TransientError
 from ._spec import Aggregator
 
 if TYPE_CHECKING:
-    from ._dynamodb import DynamoDBSink, Ledger
+    from ._dynamodb import DynamoDBSink, GroupLedger, Ledger
     from ._window import handle_window
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "Change",
     "Count",
     "DynamoDBSink",
+    "GroupLedger",
     "Latest",
     "Ledger",
     "Max",
@@ -43,7 +44,12 @@ __all__ = [
     "handle_window",
 ]
 
-_LAZY = {"DynamoDBSink": "._dynamodb", "Ledger": "._dynamodb", "handle_window": "._window"}
+_LAZY = {
+    "DynamoDBSink": "._dynamodb",
+    "GroupLedger": "._dynamodb",
+    "Ledger": "._dynamodb",
+    "handle_window": "._window",
+}
 
 
 def __getattr__(name: str) -> Any:

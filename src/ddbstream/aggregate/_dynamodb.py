@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from ._plan import Mark, Transaction
     from ._spec import Aggregator
 
-__all__ = ["DynamoDBSink", "Ledger"]
+__all__ = ["DynamoDBSink", "GroupLedger", "Ledger"]
 
 _TRANSIENT = frozenset(
     {
@@ -100,6 +100,44 @@ class Ledger:
         return key
 
 
+@dataclass(frozen=True, slots=True)
+class GroupLedger:
+    """Per-item watermarks kept as attributes of the group items themselves.
+
+    Each group write carries, for every source item whose records touch that group, the
+    condition ``attribute_not_exists(wm_<item>) OR wm_<item> < :first`` and sets it to the item's
+    last sequence number. No ledger items, one action per touched group (not per item): the
+    cheapest exact strategy. The cost: a group item keeps one ~80-byte attribute per source item
+    that ever touched it (there is no TTL for attributes), so it suits bounded groups (an
+    invoice's transactions), not unbounded ones (a user's all-time scores, 400 KB item limit).
+
+    Args:
+        prefix: attribute name prefix of the watermarks.
+        max_items: source items per group write in one transaction (keeps each condition
+            expression under DynamoDB's 4 KB).
+
+    Example:
+        >>> GroupLedger()
+        GroupLedger()
+    """
+
+    prefix: str = "wm_"
+    max_items: int = 80
+
+    def __repr__(self) -> str:
+        parts = []
+        if self.prefix != "wm_":
+            parts.append(f"prefix={self.prefix!r}")
+        if self.max_items != 80:
+            parts.append(f"max_items={self.max_items!r}")
+        return f"GroupLedger({', '.join(parts)})"
+
+    def attribute(self, item: ItemId) -> str:
+        """The watermark attribute of a source item."""
+        text = json.dumps([item[0], item[1]], separators=(",", ":"))
+        return self.prefix + hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def _iso(now: _dt.datetime) -> str:
     return (
         now.astimezone(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -115,8 +153,10 @@ class DynamoDBSink:
             ``group -> {attribute: value}`` giving the whole key.
         updated_attribute: an attribute set to the ISO-8601 UTC time of each update (the
             invoice tutorial's ``UpdateDate``), or None.
-        ledger: where watermarks live (default: the sink's table). ``None`` is plain
-            at-least-once: cheaper, but every redelivery counts again.
+        ledger: where watermarks live: a :class:`Ledger` (default: ledger items in the sink's
+            table), a :class:`GroupLedger` (attributes of the group items: fewest writes, for
+            bounded groups), or ``None`` for plain at-least-once (every redelivery counts
+            again).
         client: a boto3 DynamoDB client (default: ``boto3.client("dynamodb")`` on first use,
             which honours ``AWS_ENDPOINT_URL``).
         max_actions: actions per transaction (DynamoDB's limit is 100).
@@ -138,7 +178,7 @@ class DynamoDBSink:
         *,
         key: str | Callable[[Any], Mapping[str, Any]],
         updated_attribute: str | None = None,
-        ledger: Ledger | None = Ledger(),
+        ledger: Ledger | GroupLedger | None = Ledger(),
         client: Any = None,
         max_actions: int = 100,
         retry: Retry = _DEFAULT_RETRY,
@@ -177,6 +217,16 @@ class DynamoDBSink:
         return self._max_actions
 
     @property
+    def inline_marks(self) -> bool:
+        """True when watermarks are attributes of the group items (:class:`GroupLedger`)."""
+        return isinstance(self.ledger, GroupLedger)
+
+    @property
+    def max_items(self) -> int | None:
+        """Source items per group write (only bounded for :class:`GroupLedger`)."""
+        return self.ledger.max_items if isinstance(self.ledger, GroupLedger) else None
+
+    @property
     def retry(self) -> Retry:
         return self._retry
 
@@ -194,7 +244,8 @@ class DynamoDBSink:
         now = self._times.setdefault(tx.token, self._clock())
         if len(self._times) > 1000:
             self._times = {tx.token: now}
-        actions = [self._group_update(spec, g, d, now) for g, d in tx.groups]
+        inline = dict(tx.inline)
+        actions = [self._group_update(spec, g, d, now, inline.get(g, ())) for g, d in tx.groups]
         actions += [self._mark_update(m, now) for m in tx.marks]
         return self._send(tx, actions, now)
 
@@ -226,7 +277,12 @@ class DynamoDBSink:
             raise GroupRejected(f"group key {group!r}: {exc}", groups=frozenset([group])) from exc
 
     def _group_update(
-        self, spec: Aggregator, group: Any, delta: Mapping[str, Any], now: _dt.datetime
+        self,
+        spec: Aggregator,
+        group: Any,
+        delta: Mapping[str, Any],
+        now: _dt.datetime,
+        marks: tuple[Mark, ...] = (),
     ) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
@@ -242,11 +298,21 @@ class DynamoDBSink:
                     except EncodeError as exc:
                         raise GroupRejected(str(exc), groups=frozenset([group])) from exc
                     adds.append(f"#a{i} :a{i}")
-        expression = "ADD " + ", ".join(adds) if adds else ""
+        sets, conditions = [], []
         if self.updated_attribute is not None:
             names["#u"] = self.updated_attribute
             values[":u"] = {"S": _iso(now)}
-            expression += " SET #u = :u"
+            sets.append("#u = :u")
+        if marks and isinstance(self.ledger, GroupLedger):
+            for i, mark in enumerate(marks):
+                names[f"#w{i}"] = self.ledger.attribute(mark.item)
+                values[f":w{i}"] = {"S": f"{mark.last:0{_SEQ_DIGITS}d}"}
+                values[f":f{i}"] = {"S": f"{mark.first:0{_SEQ_DIGITS}d}"}
+                sets.append(f"#w{i} = :w{i}")
+                conditions.append(f"(attribute_not_exists(#w{i}) OR #w{i} < :f{i})")
+        expression = ("ADD " + ", ".join(adds) if adds else "") + (
+            " SET " + ", ".join(sets) if sets else ""
+        )
         update: dict[str, Any] = {
             "TableName": self.table,
             "Key": self._key_of(group),
@@ -255,11 +321,14 @@ class DynamoDBSink:
         }
         if values:
             update["ExpressionAttributeValues"] = values
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+            update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return {"Update": update}
 
     def _ledger_table(self) -> tuple[str, str]:
         ledger = self.ledger
-        assert ledger is not None
+        assert isinstance(ledger, Ledger)
         if ledger.table is None:
             partition = ledger.partition_key or (
                 self.key if isinstance(self.key, str) else self._table_key_names()[0]
@@ -269,7 +338,7 @@ class DynamoDBSink:
 
     def _mark_update(self, mark: Mark, now: _dt.datetime) -> dict[str, Any]:
         ledger = self.ledger
-        assert ledger is not None
+        assert isinstance(ledger, Ledger)
         table, partition = self._ledger_table()
         expires = int(now.timestamp()) + ledger.retention_seconds
         return {
@@ -318,6 +387,8 @@ class DynamoDBSink:
             return self._cancelled(tx, response.get("CancellationReasons") or [], message)
         if code == "ConditionalCheckFailedException" and tx.marks:
             return {tx.marks[0].item: self._stored(tx.marks[0], response.get("Item"))}
+        if code == "ConditionalCheckFailedException" and tx.inline:
+            return self._inline_conflicts(tx, 0, response.get("Item"))
         if code in _TRANSIENT:
             raise TransientError(f"{code}: {message}") from exc
         if code == "ValidationException" and _NUMBER_ERROR.search(message):
@@ -337,6 +408,8 @@ class DynamoDBSink:
             if code == "ConditionalCheckFailed" and index >= n:
                 mark = tx.marks[index - n]
                 conflicts[mark.item] = self._stored(mark, reason.get("Item"))
+            elif code == "ConditionalCheckFailed" and tx.inline:
+                conflicts.update(self._inline_conflicts(tx, index, reason.get("Item")))
             elif code == "ValidationError" and index < n:
                 rejected.add(tx.groups[index][0])
         if rejected:
@@ -345,10 +418,29 @@ class DynamoDBSink:
             return conflicts
         raise TransientError(f"transaction cancelled ({', '.join(sorted(codes))}): {message}")
 
+    def _inline_conflicts(
+        self, tx: Transaction, index: int, item: Mapping[str, Any] | None
+    ) -> dict[ItemId, int]:
+        """The watermarks stored in a group item that blocked its condition."""
+        ledger = self.ledger
+        assert isinstance(ledger, GroupLedger)
+        group, marks = tx.inline[index]
+        if item is None:
+            key = self._key_of(group)
+            item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get(
+                "Item"
+            )
+        conflicts: dict[ItemId, int] = {}
+        for mark in marks:
+            seq = (item or {}).get(ledger.attribute(mark.item), {}).get("S")
+            if seq and int(seq) >= mark.first:
+                conflicts[mark.item] = int(seq)
+        return conflicts
+
     def _stored(self, mark: Mark, item: Mapping[str, Any] | None) -> int:
         """The stored watermark of a failed condition (read back if the reason lacks it)."""
         ledger = self.ledger
-        assert ledger is not None
+        assert isinstance(ledger, Ledger)
         if item is None:
             table, partition = self._ledger_table()
             key = ledger.key(mark.item, namespace=self.table, partition_key=partition)
@@ -376,7 +468,7 @@ class DynamoDBSink:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _is_ledger(self, item: Mapping[str, Any]) -> bool:
-        if self.ledger is None or self.ledger.table is not None:
+        if not isinstance(self.ledger, Ledger) or self.ledger.table is not None:
             return False
         _, partition = self._ledger_table()
         value = item.get(partition)

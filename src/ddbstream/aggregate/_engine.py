@@ -92,6 +92,11 @@ def _changes(spec: Aggregator, records: Sequence[StreamRecord[Any]], book: _Ledg
     return kept
 
 
+def _inline(sink: Sink) -> bool:
+    """True when the sink keeps watermarks inside the group items (``GroupLedger``)."""
+    return bool(sink.exactly_once and getattr(sink, "inline_marks", False))
+
+
 def _drop_applied(units: list[Unit], conflicts: dict[ItemId, int], book: _Ledger) -> list[Unit]:
     out = []
     for unit in units:
@@ -115,12 +120,13 @@ def _commit_chunk(
     sleep: Callable[[float], None],
 ) -> bool:
     """Commit one chunk; False when retries ran out (the caller stops the batch)."""
-    marks = sink.exactly_once
+    inline = _inline(sink)
+    marks = sink.exactly_once and not inline
     attempt = 0
     rounds = 0
     while chunk:
         rounds += 1
-        tx = transaction(spec, chunk, marks=marks)
+        tx = transaction(spec, chunk, marks=marks, inline=inline)
         if not tx.actions:
             return True
         try:
@@ -161,7 +167,13 @@ def _commit_units(
     book: _Ledger,
     sleep: Callable[[float], None],
 ) -> None:
-    chunks = pack(units, max_actions=sink.max_actions, marks=sink.exactly_once)
+    inline = _inline(sink)
+    chunks = pack(
+        units,
+        max_actions=sink.max_actions,
+        marks=sink.exactly_once and not inline,
+        max_items=getattr(sink, "max_items", None) if inline else None,
+    )
     for position, chunk in enumerate(chunks):
         live = [u for u in chunk if u.item not in book.failed_items]
         skipped = [u for u in chunk if u.item in book.failed_items]
@@ -200,6 +212,7 @@ def run(
     """Aggregate ``records`` (one delivery, in delivery order) into ``sink``."""
     book = _Ledger([r.item_identifier for r in records])
     changes = _changes(spec, records, book)
-    max_groups = max(1, sink.max_actions - (1 if sink.exactly_once else 0))
+    marks = sink.exactly_once and not _inline(sink)
+    max_groups = max(1, sink.max_actions - (1 if marks else 0))
     _commit_units(spec, sink, units_of(changes, max_groups=max_groups), book, sleep)
     return book.result()

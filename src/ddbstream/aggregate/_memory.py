@@ -33,6 +33,8 @@ class MemorySink:
     Args:
         exactly_once: keep a watermark per source item (default). ``False`` is plain
             at-least-once: every redelivery counts again.
+        inline_marks: keep the watermarks with the groups (as :class:`GroupLedger` does in
+            DynamoDB) instead of as separate ledger entries.
         max_actions: most group writes + watermarks per transaction (DynamoDB: 100).
         retry: backoff for :class:`~ddbstream.aggregate.TransientError` raised by ``fault``.
         fault: ``fault(transaction, phase)`` called with phase ``"before"`` and ``"after"``
@@ -56,6 +58,7 @@ class MemorySink:
         self,
         *,
         exactly_once: bool = True,
+        inline_marks: bool = False,
         max_actions: int = 100,
         retry: Retry = _DEFAULT_RETRY,
         fault: Callable[[Transaction, Phase], None] | None = None,
@@ -64,6 +67,10 @@ class MemorySink:
             # one record may touch two groups (a move) and needs its watermark
             raise UsageError(f"{max_actions=} must be at least 3")
         self._exactly_once = exactly_once
+        self.inline_marks = inline_marks
+        self.max_items = 3 if inline_marks else None
+        #: inline watermarks: (group, item) -> last applied sequence number
+        self.group_watermarks: dict[tuple[Any, ItemId], int] = {}
         self._max_actions = max_actions
         self._retry = retry
         self.fault = fault
@@ -72,7 +79,8 @@ class MemorySink:
         self.commits = 0
 
     def __repr__(self) -> str:
-        return f"MemorySink(exactly_once={self._exactly_once!r})"
+        inline = ", inline_marks=True" if self.inline_marks else ""
+        return f"MemorySink(exactly_once={self._exactly_once!r}{inline})"
 
     @property
     def exactly_once(self) -> bool:
@@ -97,6 +105,11 @@ class MemorySink:
             for m in tx.marks
             if m.item in self.watermarks and self.watermarks[m.item] >= m.first
         }
+        for group, marks in tx.inline:
+            for m in marks:
+                stored = self.group_watermarks.get((group, m.item))
+                if stored is not None and stored >= m.first:
+                    conflicts[m.item] = max(stored, conflicts.get(m.item, stored))
         if conflicts:
             return conflicts
         updated: dict[Any, dict[str, Any]] = {}
@@ -117,6 +130,9 @@ class MemorySink:
         self.groups.update(updated)
         for mark in tx.marks:
             self.watermarks[mark.item] = mark.last
+        for group, marks in tx.inline:
+            for m in marks:
+                self.group_watermarks[(group, m.item)] = m.last
         self.commits += 1
         if self.fault is not None:
             self.fault(tx, "after")

@@ -55,6 +55,9 @@ class Transaction:
     groups: tuple[tuple[Any, dict[str, Any]], ...]
     marks: tuple[Mark, ...]
     token: str
+    #: Watermarks kept in the group items (``GroupLedger``): group -> marks of the items whose
+    #: records touch it (``first`` is the item's first record touching that group).
+    inline: tuple[tuple[Any, tuple[Mark, ...]], ...] = ()
 
     @property
     def actions(self) -> int:
@@ -94,40 +97,67 @@ def units_of(changes: Iterable[Change], *, max_groups: int) -> list[Unit]:
     return units
 
 
-def pack(units: Sequence[Unit], *, max_actions: int, marks: bool) -> list[list[Unit]]:
-    """Pack units, in order, into chunks of at most ``max_actions`` actions (groups + marks).
+def pack(
+    units: Sequence[Unit], *, max_actions: int, marks: bool, max_items: int | None = None
+) -> list[list[Unit]]:
+    """Pack units, in order, into chunks of at most ``max_actions`` actions (groups + marks),
+    with at most ``max_items`` units touching any one group (inline watermarks).
 
     Two units of one item never share a chunk: they must commit in order.
     """
     chunks: list[list[Unit]] = []
     current: list[Unit] = []
-    groups: set[Any] = set()
+    groups: dict[Any, int] = {}
     items: set[ItemId] = set()
     for unit in units:
-        size = len(groups | unit.groups) + (len(current) + 1 if marks else 0)
-        if current and (size > max_actions or unit.item in items):
+        size = len(groups.keys() | unit.groups) + (len(current) + 1 if marks else 0)
+        crowded = max_items is not None and any(groups.get(g, 0) >= max_items for g in unit.groups)
+        if current and (size > max_actions or unit.item in items or crowded):
             chunks.append(current)
-            current, groups, items = [], set(), set()
+            current, groups, items = [], {}, set()
         current.append(unit)
-        groups |= unit.groups
+        for group in unit.groups:
+            groups[group] = groups.get(group, 0) + 1
         items.add(unit.item)
     if current:
         chunks.append(current)
     return chunks
 
 
-def _token(groups: Sequence[tuple[Any, dict[str, Any]]], marks: Sequence[Mark]) -> str:
+def _token(
+    groups: Sequence[tuple[Any, dict[str, Any]]],
+    marks: Sequence[Mark],
+    inline: Sequence[tuple[Any, tuple[Mark, ...]]] = (),
+) -> str:
     text = json.dumps(
         [[repr(g), sorted((k, repr(v)) for k, v in d.items())] for g, d in groups]
-        + [[repr(m.item), m.first, m.last] for m in marks],
+        + [[repr(m.item), m.first, m.last] for m in marks]
+        + [[repr(g), [[repr(m.item), m.first, m.last] for m in ms]] for g, ms in inline],
         separators=(",", ":"),
     )
     return hashlib.sha256(text.encode()).hexdigest()[:36]
 
 
-def transaction(spec: Aggregator, chunk: Sequence[Unit], *, marks: bool) -> Transaction:
-    """Coalesce a chunk's deltas per group and attach its watermarks."""
+def transaction(
+    spec: Aggregator, chunk: Sequence[Unit], *, marks: bool, inline: bool = False
+) -> Transaction:
+    """Coalesce a chunk's deltas per group and attach its watermarks (as separate actions, or
+    ``inline`` in the items of the groups each unit touches)."""
     merged: Deltas = merge_deltas(spec, (c.deltas for unit in chunk for c in unit.changes))
-    groups = tuple(sorted(merged.items(), key=lambda kv: _group_order(kv[0])))
-    mark_list = tuple(Mark(u.item, u.first, u.last) for u in chunk) if marks else ()
-    return Transaction(groups=groups, marks=mark_list, token=_token(groups, mark_list))
+    if not inline:
+        groups = tuple(sorted(merged.items(), key=lambda kv: _group_order(kv[0])))
+        mark_list = tuple(Mark(u.item, u.first, u.last) for u in chunk) if marks else ()
+        return Transaction(groups=groups, marks=mark_list, token=_token(groups, mark_list))
+    per_group: dict[Any, list[Mark]] = {}
+    for unit in chunk:
+        firsts: dict[Any, int] = {}
+        for change in unit.changes:
+            for group in change.deltas:
+                firsts.setdefault(group, change.sequence)
+        for group, first in firsts.items():
+            per_group.setdefault(group, []).append(Mark(unit.item, first, unit.last))
+    order = sorted(per_group, key=_group_order)
+    # every touched group is written, even at a zero net delta: it carries the watermarks
+    groups = tuple((g, merged.get(g, {})) for g in order)
+    entries = tuple((g, tuple(per_group[g])) for g in order)
+    return Transaction(groups=groups, marks=(), token=_token(groups, (), entries), inline=entries)
