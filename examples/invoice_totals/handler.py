@@ -36,6 +36,7 @@ def ledger_table() -> str:
     return os.environ.get("INVOICE_LEDGER_TABLE", "InvoiceTotalLedger")
 
 
+# --8<-- [start:aggregator]
 @lru_cache(maxsize=8)
 def _aggregator(total: str, ledger: str, endpoint: str | None) -> Aggregator:
     return Aggregator(
@@ -58,6 +59,9 @@ def aggregator() -> Aggregator:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point: returns the partial batch response (ReportBatchItemFailures)."""
     return aggregator().handle(event, context)
+
+
+# --8<-- [end:aggregator]
 
 
 def _create(client: Any, name: str, keys: list[tuple[str, str]], **extra: Any) -> bool:

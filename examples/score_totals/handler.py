@@ -32,6 +32,7 @@ def game_table() -> str:
     return os.environ.get("GAME_TABLE", "GameScores")
 
 
+# --8<-- [start:aggregator]
 def is_score(image: Any) -> bool:
     """True for score items (the only ones counted); TOTAL and LEDGER items are not."""
     pk, sk = image.get("PK"), image.get("SK")
@@ -69,6 +70,9 @@ def aggregator() -> Aggregator:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Lambda entry point: returns the partial batch response (ReportBatchItemFailures)."""
     return aggregator().handle(event, context)
+
+
+# --8<-- [end:aggregator]
 
 
 def create_tables(dynamodb_client: Any) -> None:

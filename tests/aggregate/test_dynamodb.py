@@ -232,3 +232,23 @@ def test_group_ledger_keeps_watermarks_in_the_total_items(
     assert sorted(k for k in items["A"] if k.startswith("wm_")) != []
     assert len([k for k in items["B"] if k.startswith("wm_")]) == 1
     assert items["A"]["Total"] == {"N": "0"}
+
+
+def test_a_tumbling_window_is_written_once_per_shard_and_window(
+    dynamodb_client: Any, tables: Any
+) -> None:
+    sink = DynamoDBSink(
+        tables(), key="Group", ledger=Ledger(table=tables("pk")), client=dynamodb_client
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    window = {"start": "2024-06-10T06:10:00Z", "end": "2024-06-10T06:15:00Z"}
+    rows = [b.insert(_invoice(str(i), i, "AB"[i % 2])) for i in range(10)]
+    state = aggregator.handle(b.tumbling_window_event(rows, **window), None)["state"]
+    assert aggregator.snapshot() == {}
+    final = b.tumbling_window_event([], state=state, final=True, **window)
+    for _ in range(2):  # the final invoke retried: written once
+        assert aggregator.handle(final, None) == {"state": {}, "batchItemFailures": []}
+    assert aggregator.snapshot() == {"A": {"Total": Decimal(20)}, "B": {"Total": Decimal(25)}}
