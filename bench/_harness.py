@@ -162,6 +162,8 @@ def measure_interleaved(
         numbers[name] = _calibrate(fn, min_time)
     times: dict[str, list[float]] = {name: [] for name in contenders}
     gc_was_enabled = gc.isenabled()
+    gc.collect()
+    gc.freeze()  # the inputs live throughout: keep them out of every later collection
     try:
         for _ in range(repeats):
             for name, fn in contenders.items():
@@ -177,6 +179,7 @@ def measure_interleaved(
                     gc.enable()
                 times[name].append(elapsed / number)
     finally:
+        gc.unfreeze()
         if gc_was_enabled:
             gc.enable()
     return [
