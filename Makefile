@@ -48,7 +48,7 @@ unit: $(STAMP) dynamodb-local
 	$(VENV)/bin/pytest
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 test: lint typecheck unit docs
 
