@@ -96,6 +96,21 @@ def ddb(section: str, body: dict[str, Any]) -> dict[str, Any]:
         ),
         # NOT of a prefix is fine when a closed value set can list the rest
         (~event_name.begins_with("M"), [{"eventName": [{"anything-but": ["MODIFY"]}]}]),
+        # sets and lists: any element
+        (
+            new_image("t", descriptor="SS").contains("x", "y"),
+            [ddb(NEW, {"t": {"SS": ["x", "y"]}})],
+        ),
+        (
+            new_image("l", descriptor="L").contains(1) | new_image("l", descriptor="L").contains(2),
+            [ddb(NEW, {"l": {"L": {"N": ["1", "2"]}}})],
+        ),
+        (
+            new_image("t", descriptor="SS").contains("x")
+            & new_image("t", descriptor="SS").exists(),
+            [ddb(NEW, {"t": {"SS": ["x"]}})],
+        ),
+        (~new_image("t", descriptor="NS").exists(), [ddb(NEW, {"t": {"NS": [{"exists": False}]}})]),
         # a contradiction inside an OR drops that branch
         (
             ((new_image("a") == "x") & (new_image("a") == "y")) | (event_name == "INSERT"),
@@ -153,6 +168,12 @@ def test_compiles_to_one_minimal_pattern(expr: Expression, patterns: list[dict[s
         (~new_image("a").begins_with("x"), "NOT prefix on dynamodb.NewImage.a.S"),
         (~keys("pk").ends_with("x"), "NOT suffix"),
         (~new_image("a").equals_ignore_case("x"), "NOT equals-ignore-case"),
+        (~new_image("t", descriptor="SS").contains("x"), "no element is x"),
+        (
+            new_image("t", descriptor="SS").contains("x")
+            & new_image("t", descriptor="SS").contains("y"),
+            "AND of two element tests",
+        ),
         ((new_image("a") == "x") | ~(new_image("a") == "x"), "matches every record"),
         (event_name.anything_but("INSERT", "MODIFY", "REMOVE"), "never match"),
     ],

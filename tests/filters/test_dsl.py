@@ -239,6 +239,26 @@ def test_matches_accepts_a_stream_record() -> None:
         (size_bytes > 5, record(), False),
         (size_bytes <= 5, record(), False),
         (~(size_bytes > 5), record(), True),
+        (
+            new_image("t", descriptor="SS").contains("b"),
+            record(new={"t": {"SS": ["a", "b"]}}),
+            True,
+        ),
+        (
+            new_image("t", descriptor="SS").contains("c"),
+            record(new={"t": {"SS": ["a", "b"]}}),
+            False,
+        ),
+        (
+            new_image("l", descriptor="L").contains(2),
+            record(new={"l": {"L": [{"S": "2"}, {"N": "2"}]}}),
+            True,
+        ),
+        (
+            new_image("l", descriptor="L").contains("x"),
+            record(new={"l": {"L": [{"N": "2"}]}}),
+            False,
+        ),
     ],
 )
 def test_local_evaluation(expr: Expression, rec: dict[str, Any], expected: bool) -> None:

@@ -50,7 +50,17 @@ attribute_values = st.one_of(
     scalar_values,
     st.builds(lambda m: {"M": m}, st.dictionaries(st.sampled_from(["x", "y"]), scalar_values)),
 )
-images = st.dictionaries(st.sampled_from(["a", "b", "c"]), attribute_values, max_size=3)
+collections = st.one_of(
+    st.builds(lambda v: {"SS": sorted(v)}, st.sets(st.sampled_from(TEXTS[1:]), min_size=1)),
+    st.builds(
+        lambda v: {"L": v}, st.lists(st.one_of(scalar_values, st.just({"L": []})), max_size=3)
+    ),
+)
+images = st.builds(
+    lambda plain, extra: {**plain, **extra},
+    st.dictionaries(st.sampled_from(["a", "b", "c"]), attribute_values, max_size=3),
+    st.dictionaries(st.sampled_from(["t", "l"]), collections),
+)
 key_values = st.one_of(
     st.builds(lambda s: {"S": s}, st.sampled_from(TEXTS)),
     st.builds(lambda n: {"N": n}, st.sampled_from(NUMBERS)),
@@ -138,17 +148,28 @@ EVENT_NAME_LEAVES = st.one_of(
     st.builds(lambda v: event_name.begins_with(v), st.sampled_from(["IN", "M", ""])),
 )
 ATTRIBUTES = _attributes()
+_SETS = st.builds(lambda f: f("t", descriptor="SS"), st.sampled_from([new_image, old_image]))
+_LISTS = st.builds(lambda f: f("l", descriptor="L"), st.sampled_from([new_image, old_image]))
+COLLECTION_LEAVES = st.one_of(
+    st.builds(lambda a, v: a.contains(*v), _SETS, st.lists(texts, min_size=1, max_size=2)),
+    st.builds(lambda a: a.exists(), _SETS),
+    st.builds(lambda a: a.not_exists(), _SETS),
+    st.builds(lambda a, v: a.contains(*v), _LISTS, st.lists(texts, min_size=1, max_size=2)),
+    st.builds(lambda a, v: a.contains(v), _LISTS, st.sampled_from([1, Decimal("12.5"), True])),
+)
 
 
 @st.composite
 def leaves(draw: st.DrawFn) -> Expression:
-    which = draw(st.integers(0, 4))
+    which = draw(st.integers(0, 5))
     if which <= 1:
         return _image_leaf(draw(ATTRIBUTES), draw)
     if which == 2:
         return draw(EVENT_NAME_LEAVES)
     if which == 3:
         return draw(st.sampled_from([ttl_delete(), ~ttl_delete()]))
+    if which == 4:
+        return draw(COLLECTION_LEAVES)
     field = draw(st.sampled_from([size_bytes, approximate_creation_time]))
     n = draw(st.sampled_from([0, 1, 2, 2.5, 3, Decimal("1.5")]))
     return draw(

@@ -80,6 +80,8 @@ def leaf(expr: object) -> object:
         (lambda a: a.new.Meta.exists(), {"S": [{"exists": True}]}),
         (lambda a: a.new.Amount.exists(), {"N": [{"exists": True}]}),
         (lambda a: a.new.Tags.exists(), {"SS": [{"exists": True}]}),
+        (lambda a: a.new.Tags.contains("x"), {"SS": ["x"]}),
+        (lambda a: a.new.Lines.contains(3), {"L": {"N": ["3"]}}),
         (lambda a: a.new.Address.city == "Paris", {"M": {"city": {"S": ["Paris"]}}}),
         (lambda a: a.new["Address"]["zip"] == 75001, {"M": {"zip": {"N": ["75001"]}}}),
         (lambda a: a.keys.pk.begins_with("INV#"), {"S": [{"prefix": "INV#"}]}),
@@ -102,6 +104,8 @@ def test_field_types_pick_the_descriptor(build: object, expected: object) -> Non
         (lambda a: a.new.Address.exists(), FilterNotExpressible, "non-leaf"),
         (lambda a: a.new.Lines == 1, FilterNotExpressible, "non-leaf"),
         (lambda a: a.new.Tags == "x", FilterNotExpressible, "a set"),
+        (lambda a: a.new.Tags.contains(1), FilterNotExpressible, "holds S elements"),
+        (lambda a: a.new.Amount.contains(1), FilterNotExpressible, "needs a set or list"),
         (lambda a: a.keys.Paid, AttributeError, "key attributes are S, N or B"),
     ],
 )

@@ -21,6 +21,8 @@ from typing import Any, Union
 from .._errors import FilterNotExpressible, LimitExceeded, format_path
 from ._criteria import Filter, FilterCriteria
 from ._dsl import (
+    ABSENT,
+    PRESENT,
     Cond,
     Expression,
     Field,
@@ -104,6 +106,12 @@ def _leaf(field: Field, cond: Cond) -> Node:
 def _nnf(expr: object, negate: bool) -> Node:
     if isinstance(expr, _Leaf):
         f = expr.field
+        if negate and f.multi and not expr.cond <= {PRESENT, ABSENT}:
+            raise FilterNotExpressible(
+                f"cannot express NOT of {expr!r} on {format_path(f.path)}: Lambda matches "
+                "a set or list when any element matches, so 'no element is x' has no "
+                "operator; use a router predicate"
+            )
         return _leaf(f, complement(expr.cond, f) if negate else expr.cond)
     if isinstance(expr, _Negation):
         return _nnf(expr.child, not negate)
@@ -128,6 +136,7 @@ def _and(parts: list[Node]) -> Node:
             seen = leaves.get(part.field.path)
             if seen is not None:
                 f = part.field
+                _check_element_and(seen, part)
                 merged = _leaf(f, intersect(seen.cond, part.cond, f))
                 if merged is FALSE:
                     return FALSE
@@ -141,6 +150,16 @@ def _and(parts: list[Node]) -> Node:
             rest.append(part)
     items = (*leaves.values(), *rest)
     return items[0] if len(items) == 1 else (_A(items) if items else TRUE)
+
+
+def _check_element_and(a: _L, b: _L) -> None:
+    """Two element tests on one set or list: only exact when one is a bare presence test."""
+    trivial = frozenset({PRESENT}), frozenset({ABSENT})
+    if a.field.multi and a.cond != b.cond and a.cond not in trivial and b.cond not in trivial:
+        raise FilterNotExpressible(
+            f"cannot express the AND of two element tests on {format_path(a.field.path)}: "
+            "one pattern tests a field once (any element); use | or a router predicate"
+        )
 
 
 def _or(parts: list[Node]) -> Node:

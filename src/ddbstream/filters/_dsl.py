@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal, Union, overload
 from .._errors import FilterNotExpressible, UsageError
 
 if TYPE_CHECKING:
+    from ._criteria import FilterCriteria
     from ._typed import TypeInfo
 
 __all__ = [
@@ -348,16 +349,19 @@ class Field:
     kind: Kind
     always: bool = False  # present on every record (eventName)
     choices: frozenset[str] | None = None  # the only values it takes
+    multi: bool = False  # a set or list: a condition holds when any element satisfies it
 
     def values(self, record: Mapping[str, Any]) -> list[object]:
-        node: object = record
+        """The leaf values at the path; arrays on the way are looked through (any element)."""
+        nodes: list[object] = [record]
         for part in self.path:
-            if not isinstance(node, Mapping) or part not in node:
-                return []
-            node = node[part]
-        if isinstance(node, list):
-            return [v for v in node if not isinstance(v, (Mapping, list))]
-        return [] if isinstance(node, Mapping) else [node]
+            found: list[object] = []
+            for node in nodes:
+                if isinstance(node, Mapping) and part in node:
+                    child = node[part]
+                    found.extend(child) if isinstance(child, list) else found.append(child)
+            nodes = found
+        return [v for v in nodes if not isinstance(v, (Mapping, list))]
 
     def test(self, cond: Cond, record: Mapping[str, Any]) -> bool:
         found = self.values(record)
@@ -448,11 +452,11 @@ class Expression:
 
         return compile_filters(self, max_filters=max_filters)
 
-    def to_criteria(self, **options: Any) -> Any:
-        """Compile to a :class:`FilterCriteria` (options go to its constructor)."""
+    def to_criteria(self, *, max_filters: int = 5) -> FilterCriteria:
+        """Compile to a :class:`FilterCriteria` of the fewest filters (see :func:`to_criteria`)."""
         from ._compile import to_criteria
 
-        return to_criteria(self, **options)
+        return to_criteria(self, max_filters=max_filters)
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,9 +557,10 @@ class LocalPredicate:
 
     Example:
         >>> from ddbstream.filters import changed, event_name
+        >>> from ddbstream.filters import LocalPredicate
         >>> pred = (event_name == "MODIFY") & changed("status")
-        >>> type(pred).__mro__[1].__name__
-        'LocalPredicate'
+        >>> isinstance(pred, LocalPredicate), hasattr(pred, "to_criteria")
+        (True, False)
     """
 
     __slots__ = ()
@@ -895,12 +900,12 @@ class Attribute:
 
     # -- conditions --------------------------------------------------------------------------
 
-    def _field(self, descriptor: str) -> Field:
+    def _field(self, *tail: str) -> Field:
         path: list[str] = ["dynamodb", self._section, self._names[0]]
         for name in self._names[1:]:
             path += ["M", name]
-        kind: Kind = {"BOOL": "bool", "NULL": "true"}.get(descriptor, "str")  # type: ignore[assignment]
-        return Field((*path, descriptor), kind)
+        kind: Kind = {"BOOL": "bool", "NULL": "true"}.get(tail[-1], "str")  # type: ignore[assignment]
+        return Field((*path, *tail), kind, multi=tail[0] in (*_SETS, "L"))
 
     def _resolve(self, values: tuple[object, ...], op: str) -> str:
         if not values:
@@ -931,7 +936,7 @@ class Attribute:
         return want
 
     def _leaf(self, descriptor: str, atoms: Iterable[_Atom], text: str) -> Expression:
-        field = self._field(descriptor)
+        field = self._field(*descriptor.split("."))
         return _Leaf(field, normalize(atoms, field), f"{self._text}{text}", True)
 
     def is_in(self, *values: object) -> Expression:
@@ -945,7 +950,7 @@ class Attribute:
         """Equal to ``value`` (same as ``==``)."""
         d = self._resolve((value,), "equals")
         leaf = self._leaf(d, [_Eq(_encode(value, d))], "")
-        return dataclass_replace_text(leaf, f"{self._text} == {value!r}", call=False)
+        return _with_text(leaf, f"{self._text} == {value!r}", call=False)
 
     def __eq__(self, value: object) -> Expression:  # type: ignore[override]
         return self.equals(value)
@@ -989,6 +994,34 @@ class Attribute:
     def equals_ignore_case(self, text: str) -> Expression:
         """Equal to ``text`` ignoring case (Lambda ``equals-ignore-case``)."""
         return self._text_op("equals_ignore_case", text, _IgnoreCase)
+
+    def contains(self, *values: object) -> Expression:
+        """A set (SS/NS/BS) or list (L) attribute holds at least one of ``values``.
+
+        Lambda tests every element of an array, so this is an OR over elements; ``~contains``
+        and the AND of two ``contains`` on one attribute cannot be expressed.
+        """
+        if self._descriptor not in (*_SETS, "L"):
+            raise FilterNotExpressible(
+                f"{self!r}.contains() needs a set or list attribute: "
+                f"{_SECTIONS[self._section]}({self._names[0]!r}, descriptor='SS') (or NS, BS, L)"
+            )
+        if not values:
+            raise UsageError(f"{self!r}.contains() needs at least one value")
+        found = {_operand_type(v) for v in values}
+        if len(found) > 1:
+            raise FilterNotExpressible(f"{self!r}.contains() mixes value types {sorted(found)}")
+        element = found.pop() if self._descriptor == "L" else self._descriptor[0]
+        for value in values:
+            if _operand_type(value) != element and not (
+                element == "N" and isinstance(value, str) and _is_number_text(value)
+            ):
+                raise FilterNotExpressible(
+                    f"{self!r} holds {element} elements; {value!r} can never match"
+                )
+        atoms = [_Eq(_encode(v, element)) for v in values]
+        tail = f"L.{element}" if self._descriptor == "L" else self._descriptor
+        return self._leaf(tail, atoms, f".contains({', '.join(map(repr, values))})")
 
     def _exists_descriptor(self, op: str) -> str:
         if self._descriptor in _LEAF_DESCRIPTORS or self._descriptor in _SETS:
@@ -1046,7 +1079,7 @@ class Attribute:
         return self._numeric("between", (low, high))
 
 
-def dataclass_replace_text(leaf: Expression, text: str, *, call: bool) -> Expression:
+def _with_text(leaf: Expression, text: str, *, call: bool) -> Expression:
     assert isinstance(leaf, _Leaf)
     return _Leaf(leaf.field, leaf.cond, text, call)
 
