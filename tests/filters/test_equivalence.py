@@ -24,6 +24,7 @@ from ddbstream.filters import (
     compile_filters,
     event_name,
     keys,
+    lint,
     new_image,
     old_image,
     size_bytes,
@@ -214,6 +215,10 @@ def _compiled(expr: Expression) -> list[dict[str, Any]]:
 def test_compiled_patterns_agree_with_the_expression(expr: Expression, data: st.DataObject) -> None:
     patterns = _compiled(expr)
     assert all(len(dumps(p)) <= 4096 for p in patterns)
+    # the compiler never writes what the linter calls broken (an image that the event name
+    # rules out is the user's contradiction, which only lint reports)
+    errors = {f.code for f in lint(patterns) if f.severity == "error"}
+    assert errors <= {"image-on-insert", "image-on-remove"}, (expr, patterns, errors)
     matchers = [_oracle(p) for p in patterns]
     for record in data.draw(RECORD_BATCHES):
         expected = expr.matches(record)

@@ -250,6 +250,13 @@ CASES: list[tuple[str, str, Any, str | None, tuple[Any, ...]]] = [
     ),
     ("unknown-event-name", "error", {"eventName": ["insert"]}, None, ("eventName",)),
     (
+        "no-event-name",
+        "error",
+        {"eventName": [{"anything-but": ["INSERT", "MODIFY", "REMOVE"]}]},
+        None,
+        ("eventName",),
+    ),
+    (
         "dotted-name",
         "warning",
         {"dynamodb": {"Keys": {"a.b": {"S": ["x"]}}}},

@@ -185,7 +185,7 @@ def _rejected(exc: InvalidPattern) -> Finding:
         "invalid-pattern",
         exc.path,
         f"AWS rejects this pattern (Lambda answers 'Invalid filter pattern definition.'): "
-        f"{exc.reason}. Fix the pattern at this path.",
+        f"{exc.reason.rstrip('.')}. Fix the pattern at this path.",
     )
 
 
@@ -578,6 +578,18 @@ def _requires(entries: list[Any]) -> bool:
 
 def _check_combination(leaves: list[Leaf], view: str | None, out: list[Finding]) -> None:
     names = _event_names(leaves)
+    if not names:
+        where = next(w for path, w, _ in leaves if path == ("eventName",))
+        out.append(
+            Finding(
+                "error",
+                "no-event-name",
+                where,
+                "the eventName conditions admit none of INSERT, MODIFY and REMOVE, so this "
+                "never matches. Fix: list the event names to keep.",
+            )
+        )
+        return
     for path, where, entries in leaves:
         if len(path) < 3 or path[0] != "dynamodb" or path[1] not in ("NewImage", "OldImage"):
             continue
