@@ -252,3 +252,61 @@ def test_a_tumbling_window_is_written_once_per_shard_and_window(
     for _ in range(2):  # the final invoke retried: written once
         assert aggregator.handle(final, None) == {"state": {}, "batchItemFailures": []}
     assert aggregator.snapshot() == {"A": {"Total": Decimal(20)}, "B": {"Total": Decimal(25)}}
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_totals_are_exact_on_dynamodb_local_through_testing_kit_schedules(
+    dynamodb_client: Any, tables: Any, data: st.DataObject
+) -> None:
+    from ddbstream.testing import change_histories, deliveries
+
+    from ._kit import GROUPED_ITEMS, expected_from, kit_aggregator, play
+    from ._simulate import Crash
+
+    history = data.draw(
+        change_histories(
+            keys=st.sampled_from([{"pk": k} for k in "abcd"]),
+            attributes=GROUPED_ITEMS,
+            max_changes=16,
+        )
+    )
+    schedule = data.draw(
+        deliveries(
+            history.records, parallelization_factor=data.draw(st.integers(1, 2)), max_faults=5
+        )
+    )
+    ledger = data.draw(st.sampled_from([Ledger(table=tables("pk")), GroupLedger(max_items=2)]))
+    sink = DynamoDBSink(tables("g"), key="g", ledger=ledger, client=dynamodb_client, max_actions=4)
+    armed: list[int | None] = [None]
+
+    def before(**_: Any) -> None:
+        if armed[0] == 0:
+            armed[0] = None
+            raise Crash("before any write")
+
+    def after(**_: Any) -> None:
+        if armed[0] is not None:
+            armed[0] -= 1
+            if armed[0] == 0:
+                armed[0] = None
+                raise Crash("after the armed number of landed writes")
+
+    def arm(writes: int | None) -> None:
+        armed[0] = writes
+
+    events = dynamodb_client.meta.events
+    hooks = [
+        (f"{when}-call.dynamodb.{op}", fn)
+        for when, fn in (("before", before), ("after", after))
+        for op in ("TransactWriteItems", "UpdateItem")
+    ]
+    for name, fn in hooks:
+        events.register(name, fn)
+    try:
+        aggregator = kit_aggregator(sink)
+        play(schedule, aggregator.handle, arm)
+    finally:
+        for name, fn in hooks:
+            events.unregister(name, fn)
+    assert aggregator.snapshot() == expected_from(history.final_table)

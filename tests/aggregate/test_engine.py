@@ -150,3 +150,45 @@ def test_a_crash_between_transactions_is_redelivered_exactly() -> None:
     assert aggregator.snapshot() == {
         f"G{i}": {"Total": Decimal(10), "Count": Decimal(1)} for i in range(6)
     }
+
+
+@PROPERTY
+@given(data=st.data(), factor=st.integers(1, 3), inline=st.booleans())
+def test_totals_are_exact_through_testing_kit_schedules(data, factor, inline) -> None:
+    from ddbstream.testing import change_histories, deliveries
+
+    from ._kit import GROUPED_ITEMS, expected_from, kit_aggregator, play
+
+    history = data.draw(
+        change_histories(
+            keys=st.sampled_from([{"pk": k} for k in "abcde"]),
+            attributes=GROUPED_ITEMS,
+            max_changes=30,
+        )
+    )
+    schedule = data.draw(
+        deliveries(
+            history.records, parallelization_factor=factor, max_faults=6, bisect_on_error=True
+        )
+    )
+    armed: list[int | None] = [None]
+
+    def fault(tx: Any, phase: str) -> None:
+        if armed[0] is None:
+            return
+        if phase == "before" and armed[0] == 0:
+            armed[0] = None
+            raise Crash("before any write")
+        if phase == "after":
+            armed[0] -= 1
+            if armed[0] == 0:
+                armed[0] = None
+                raise Crash("after the armed number of landed writes")
+
+    def arm(writes: int | None) -> None:
+        armed[0] = writes
+
+    sink = MemorySink(fault=fault, inline_marks=inline, max_actions=4)
+    aggregator = kit_aggregator(sink)
+    play(schedule, aggregator.handle, arm)
+    assert aggregator.snapshot() == expected_from(history.final_table)

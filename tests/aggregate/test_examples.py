@@ -332,7 +332,8 @@ def test_run_demo_prints_the_tutorial_tables(
 def test_doc_examples_answer_their_recorded_responses(name: str) -> None:
     folder = EXAMPLES / "invoice_totals"
     spec = importlib.util.spec_from_file_location(f"doc_{name}", folder / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     event = json.loads((folder / f"{name}_event.json").read_text())
