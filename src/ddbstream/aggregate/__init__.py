@@ -19,7 +19,8 @@ from ._sink import Retry, Sink, TransientError
 from ._spec import Aggregator
 
 if TYPE_CHECKING:
-    from ._dynamodb import DynamoDBSink, GroupLedger, Ledger
+    from ._dynamodb import DynamoDBSink
+    from ._ledger import GroupLedger, Ledger
     from ._window import handle_window
 
 __all__ = [
@@ -46,8 +47,8 @@ __all__ = [
 
 _LAZY = {
     "DynamoDBSink": "._dynamodb",
-    "GroupLedger": "._dynamodb",
-    "Ledger": "._dynamodb",
+    "GroupLedger": "._ledger",
+    "Ledger": "._ledger",
     "handle_window": "._window",
 }
 

@@ -81,7 +81,7 @@ def _passes(where: Any, value: Any, record: StreamRecord[Any], image_raw: Any) -
                 "eventSource": "aws:dynamodb",
                 "dynamodb": {
                     "Keys": dict(record.keys.raw),
-                    "NewImage": dict(image_raw),
+                    "NewImage": dict(image_raw.raw),
                     "SequenceNumber": record.sequence_number,
                     "StreamViewType": "NEW_IMAGE",
                 },

@@ -15,22 +15,21 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .._codec import EncodeError, deserialize, serialize
 from .._errors import UsageError
 from ._delta import ItemId
+from ._ledger import SEQ_DIGITS, GroupLedger, Ledger
 from ._sink import GroupRejected, Retry, TransientError
 
 if TYPE_CHECKING:
     from ._plan import Mark, Transaction
     from ._spec import Aggregator
 
-__all__ = ["DynamoDBSink", "GroupLedger", "Ledger"]
+__all__ = ["DynamoDBSink"]
 
 _TRANSIENT = frozenset(
     {
@@ -49,93 +48,7 @@ _TRANSIENT_REASONS = frozenset(
 )
 _DEFAULT_RETRY = Retry()
 _NUMBER_ERROR = re.compile(r"precision|overflow|underflow|out of range|magnitude", re.IGNORECASE)
-_SEQ_DIGITS = 40
-
-
-@dataclass(frozen=True, slots=True)
-class Ledger:
-    """Where the per-item watermarks of the exactly-once strategy live.
-
-    Args:
-        table: the ledger table; ``None`` keeps ledger items in the sink's own table (keyed
-            with ``prefix``, so handlers and scans can tell them apart).
-        partition_key: its partition key attribute (``None``: ``"pk"`` for a separate table,
-            the sink's partition key for the sink's table).
-        sort_key: its sort key attribute, if the table has one (value: ``sort_value``).
-        prefix: prepended to the hashed item identity in the partition key.
-        namespace: separates aggregators sharing a ledger (default: the sink's table name).
-        retention_seconds: TTL of a watermark after its last update (default 48 h; stream
-            records live 24 h, so no redelivery can outlive its watermark).
-
-    Example:
-        >>> Ledger(table="InvoiceTotalLedger")
-        Ledger(table='InvoiceTotalLedger')
-    """
-
-    table: str | None = None
-    partition_key: str | None = None
-    sort_key: str | None = None
-    prefix: str = "LEDGER#"
-    sort_value: str = "WATERMARK"
-    namespace: str | None = None
-    sequence_attribute: str = "seq"
-    ttl_attribute: str = "expires"
-    retention_seconds: int = 48 * 3600
-
-    def __repr__(self) -> str:
-        defaults = Ledger.__dataclass_fields__
-        parts = [
-            f"{name}={getattr(self, name)!r}"
-            for name in defaults
-            if getattr(self, name) != defaults[name].default
-        ]
-        return f"Ledger({', '.join(parts)})"
-
-    def key(self, item: ItemId, *, namespace: str, partition_key: str) -> dict[str, Any]:
-        """The ledger item's key for a source item (hashed: keys can be up to 3 KB)."""
-        text = json.dumps([self.namespace or namespace, item[0], item[1]], separators=(",", ":"))
-        key = {partition_key: {"S": self.prefix + hashlib.sha256(text.encode()).hexdigest()}}
-        if self.sort_key is not None:
-            key[self.sort_key] = {"S": self.sort_value}
-        return key
-
-
-@dataclass(frozen=True, slots=True)
-class GroupLedger:
-    """Per-item watermarks kept as attributes of the group items themselves.
-
-    Each group write carries, for every source item whose records touch that group, the
-    condition ``attribute_not_exists(wm_<item>) OR wm_<item> < :first`` and sets it to the item's
-    last sequence number. No ledger items, one action per touched group (not per item): the
-    cheapest exact strategy. The cost: a group item keeps one ~80-byte attribute per source item
-    that ever touched it (there is no TTL for attributes), so it suits bounded groups (an
-    invoice's transactions), not unbounded ones (a user's all-time scores, 400 KB item limit).
-
-    Args:
-        prefix: attribute name prefix of the watermarks.
-        max_items: source items per group write in one transaction (keeps each condition
-            expression under DynamoDB's 4 KB).
-
-    Example:
-        >>> GroupLedger()
-        GroupLedger()
-    """
-
-    prefix: str = "wm_"
-    max_items: int = 80
-
-    def __repr__(self) -> str:
-        parts = []
-        if self.prefix != "wm_":
-            parts.append(f"prefix={self.prefix!r}")
-        if self.max_items != 80:
-            parts.append(f"max_items={self.max_items!r}")
-        return f"GroupLedger({', '.join(parts)})"
-
-    def attribute(self, item: ItemId) -> str:
-        """The watermark attribute of a source item."""
-        text = json.dumps([item[0], item[1]], separators=(",", ":"))
-        return self.prefix + hashlib.sha256(text.encode()).hexdigest()[:32]
+_DEFAULT_LEDGER = Ledger()
 
 
 def _iso(now: _dt.datetime) -> str:
@@ -178,7 +91,7 @@ class DynamoDBSink:
         *,
         key: str | Callable[[Any], Mapping[str, Any]],
         updated_attribute: str | None = None,
-        ledger: Ledger | GroupLedger | None = Ledger(),
+        ledger: Ledger | GroupLedger | None = _DEFAULT_LEDGER,
         client: Any = None,
         max_actions: int = 100,
         retry: Retry = _DEFAULT_RETRY,
@@ -286,18 +199,7 @@ class DynamoDBSink:
     ) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
-        adds = []
-        for name, state in delta.items():
-            measure = spec.measures[name]
-            for column, part in zip(_columns(name, measure), measure.split(state), strict=True):
-                if part:
-                    i = len(names)
-                    names[f"#a{i}"] = column
-                    try:
-                        values[f":a{i}"] = serialize(part)
-                    except EncodeError as exc:
-                        raise GroupRejected(str(exc), groups=frozenset([group])) from exc
-                    adds.append(f"#a{i} :a{i}")
+        adds = self._adds(spec, group, delta, names, values)
         sets, conditions = [], []
         if self.updated_attribute is not None:
             names["#u"] = self.updated_attribute
@@ -306,8 +208,8 @@ class DynamoDBSink:
         if marks and isinstance(self.ledger, GroupLedger):
             for i, mark in enumerate(marks):
                 names[f"#w{i}"] = self.ledger.attribute(mark.item)
-                values[f":w{i}"] = {"S": f"{mark.last:0{_SEQ_DIGITS}d}"}
-                values[f":f{i}"] = {"S": f"{mark.first:0{_SEQ_DIGITS}d}"}
+                values[f":w{i}"] = {"S": f"{mark.last:0{SEQ_DIGITS}d}"}
+                values[f":f{i}"] = {"S": f"{mark.first:0{SEQ_DIGITS}d}"}
                 sets.append(f"#w{i} = :w{i}")
                 conditions.append(f"(attribute_not_exists(#w{i}) OR #w{i} < :f{i})")
         expression = ("ADD " + ", ".join(adds) if adds else "") + (
@@ -325,6 +227,29 @@ class DynamoDBSink:
             update["ConditionExpression"] = " AND ".join(conditions)
             update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         return {"Update": update}
+
+    @staticmethod
+    def _adds(
+        spec: Aggregator,
+        group: Any,
+        delta: Mapping[str, Any],
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> list[str]:
+        """``ADD`` clauses for a group's non-zero state parts (filling names and values)."""
+        adds = []
+        for name, state in delta.items():
+            measure = spec.measures[name]
+            for column, part in zip(_columns(name, measure), measure.split(state), strict=True):
+                if part:
+                    i = len(names)
+                    names[f"#a{i}"] = column
+                    try:
+                        values[f":a{i}"] = serialize(part)
+                    except EncodeError as exc:
+                        raise GroupRejected(str(exc), groups=frozenset([group])) from exc
+                    adds.append(f"#a{i} :a{i}")
+        return adds
 
     def _ledger_table(self) -> tuple[str, str]:
         ledger = self.ledger
@@ -352,8 +277,8 @@ class DynamoDBSink:
                     "#t": ledger.ttl_attribute,
                 },
                 "ExpressionAttributeValues": {
-                    ":last": {"S": f"{mark.last:0{_SEQ_DIGITS}d}"},
-                    ":first": {"S": f"{mark.first:0{_SEQ_DIGITS}d}"},
+                    ":last": {"S": f"{mark.last:0{SEQ_DIGITS}d}"},
+                    ":first": {"S": f"{mark.first:0{SEQ_DIGITS}d}"},
                     ":ttl": {"N": str(expires)},
                 },
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
