@@ -192,3 +192,18 @@ def test_totals_are_exact_through_testing_kit_schedules(data, factor, inline) ->
     aggregator = kit_aggregator(sink)
     play(schedule, aggregator.handle, arm)
     assert aggregator.snapshot() == expected_from(history.final_table)
+
+
+def test_a_coalesced_total_beyond_38_digits_fails_only_the_records_of_that_group() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    half = Decimal("9" * 38)  # 38 digits; their sum needs 39
+    records = [
+        b.insert(_invoice("1", half)),
+        b.insert(_invoice("2", half)),
+        b.insert(_invoice("3", 5, group="B")),
+    ]
+    sink = MemorySink()
+    result = _aggregator(sink).apply(b.lambda_event(records))
+    assert result.failed == tuple(r["dynamodb"]["SequenceNumber"] for r in records[:2])
+    assert "38 significant digits" in str(result.errors[0])
+    assert _aggregator(sink).snapshot() == {"B": {"Total": Decimal(5), "Count": Decimal(1)}}

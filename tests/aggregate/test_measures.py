@@ -55,8 +55,11 @@ def test_latest_keeps_the_last_writer_by_sequence_or_by_attribute() -> None:
 
 def test_numbers_are_exact_and_never_rounded() -> None:
     big = Decimal("9" * 38)
+    assert Sum("x").combine(big, Decimal(1)) == Decimal("1E+38")  # 1 significant digit
     with pytest.raises(AggregationError, match="38 significant digits"):
-        Sum("x").combine(big, Decimal(1))
+        Sum("x").combine(big, Decimal("0.5"))
+    with pytest.raises(AggregationError, match="38 significant digits"):
+        Sum("x").combine(Decimal("9.99E+125"), Decimal("1E+125"))
     with pytest.raises(AggregationError):
         Sum("x").combine(Decimal("1E+125"), Decimal("1E-10"))
     assert exact(lambda: Decimal("0.1") + Decimal("0.2"), "x") == Decimal("0.3")

@@ -371,7 +371,9 @@ class DynamoDBSink:
             key = ledger.key(mark.item, namespace=self.table, partition_key=partition)
             item = self.client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
         seq = (item or {}).get(ledger.sequence_attribute, {}).get("S")
-        return int(seq) if seq else mark.first
+        if not seq:  # the condition failed, so it exists: read again on the next attempt
+            raise TransientError("a watermark condition failed but the watermark is unreadable")
+        return int(seq)
 
     # -- reading back -------------------------------------------------------------------------
 

@@ -126,10 +126,10 @@ def _commit_chunk(
     rounds = 0
     while chunk:
         rounds += 1
-        tx = transaction(spec, chunk, marks=marks, inline=inline)
-        if not tx.actions:
-            return True
         try:
+            tx = transaction(spec, chunk, marks=marks, inline=inline)
+            if not tx.actions:
+                return True
             conflicts = sink.commit(spec, tx)
         except TransientError as exc:
             if attempt + 1 >= sink.retry.attempts:

@@ -59,22 +59,47 @@ DYNAMODB_CONTEXT = decimal.Context(
         decimal.DivisionByZero,
     ],
 )
+# Wide enough that sums and differences of DynamoDB numbers are always exact; the result is
+# then checked against DynamoDB's rules (trailing zeros are not significant: 1.2E+38 is fine).
+_EXACT = decimal.Context(
+    prec=400,
+    Emin=-999_999,
+    Emax=999_999,
+    traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
+)
+_MAX_DIGITS = 38
+
+
+def _fits(value: Decimal) -> bool:
+    if not value:
+        return True
+    digits = value.as_tuple().digits
+    significant = len(digits)
+    while significant > 1 and digits[significant - 1] == 0:
+        significant -= 1
+    return significant <= _MAX_DIGITS and -130 <= value.adjusted() <= 125
 
 
 def exact(operation: Callable[[], Decimal], what: str) -> Decimal:
-    """Run ``operation`` in :data:`DYNAMODB_CONTEXT`; a rounded or out-of-range result raises.
+    """Run ``operation`` exactly; a result DynamoDB cannot store raises instead of rounding.
 
     Raises:
-        AggregationError: the exact result does not fit a DynamoDB number.
+        AggregationError: the exact result has more than 38 significant digits or is out of
+            DynamoDB's range (1E-130 to 9.99E+125 in magnitude).
     """
-    with decimal.localcontext(DYNAMODB_CONTEXT):
+    with decimal.localcontext(_EXACT):
         try:
-            return +operation()
+            result = +operation()
         except decimal.DecimalException as exc:
             raise AggregationError(
-                f"{what} does not fit a DynamoDB number (38 significant digits, magnitude "
-                f"1E-130..9.99E+125): {type(exc).__name__}; totals are never rounded"
+                f"{what} is not an exact decimal: {type(exc).__name__}"
             ) from None
+    if not _fits(result):
+        raise AggregationError(
+            f"{what} = {result} does not fit a DynamoDB number (38 significant digits, "
+            "magnitude 1E-130..9.99E+125); totals are never rounded"
+        )
+    return result
 
 
 def read_attribute(image: Any, accessor: Accessor) -> Any:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._errors import AggregationError
 from ._delta import Change, Deltas, ItemId, merge_deltas
+from ._sink import GroupRejected
 
 if TYPE_CHECKING:
     from ._spec import Aggregator
@@ -138,12 +140,29 @@ def _token(
     return hashlib.sha256(text.encode()).hexdigest()[:36]
 
 
+def _merge(spec: Aggregator, chunk: Sequence[Unit]) -> Deltas:
+    """The chunk's deltas per group; a group whose coalesced delta does not fit a DynamoDB
+    number is refused alone (:class:`GroupRejected`)."""
+    per_group: dict[Any, list[Mapping[str, Any]]] = {}
+    for unit in chunk:
+        for change in unit.changes:
+            for group, values in change.deltas.items():
+                per_group.setdefault(group, []).append(values)
+    merged: Deltas = {}
+    for group, parts in per_group.items():
+        try:
+            merged.update(merge_deltas(spec, ({group: p} for p in parts)))
+        except AggregationError as exc:
+            raise GroupRejected(exc.reason, groups=frozenset([group])) from None
+    return merged
+
+
 def transaction(
     spec: Aggregator, chunk: Sequence[Unit], *, marks: bool, inline: bool = False
 ) -> Transaction:
     """Coalesce a chunk's deltas per group and attach its watermarks (as separate actions, or
     ``inline`` in the items of the groups each unit touches)."""
-    merged: Deltas = merge_deltas(spec, (c.deltas for unit in chunk for c in unit.changes))
+    merged = _merge(spec, chunk)
     if not inline:
         groups = tuple(sorted(merged.items(), key=lambda kv: _group_order(kv[0])))
         mark_list = tuple(Mark(u.item, u.first, u.last) for u in chunk) if marks else ()
