@@ -1,13 +1,24 @@
-"""FilterCriteria: the Lambda/CloudFormation shape, the filter-count quota, OR semantics."""
+"""FilterCriteria: the Lambda/CloudFormation shape, the filter-count quota, OR semantics, DSL
+expressions compiled in place and local predicates refused."""
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ddbstream import InvalidPattern, LimitExceeded, UsageError
-from ddbstream.filters import Filter, FilterCriteria
+from ddbstream import FilterNotExpressible, InvalidPattern, LimitExceeded, UsageError
+from ddbstream.filters import (
+    Filter,
+    FilterCriteria,
+    changed,
+    event_name,
+    new_image,
+    where,
+)
 
 INSERT = Filter.from_pattern({"eventName": ["INSERT"]})
 SHIPPED = Filter.from_pattern({"dynamodb": {"NewImage": {"status": {"S": ["SHIPPED"]}}}})
@@ -112,3 +123,84 @@ def test_docstring_example_runs(obj: object) -> None:
     for test in tests:
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+# -- DSL expressions ----------------------------------------------------------------------------
+
+
+def test_expressions_compile_together_to_the_fewest_filters() -> None:
+    criteria = FilterCriteria([event_name == "INSERT", event_name == "REMOVE"])
+    assert criteria.to_dict() == {"Filters": [{"Pattern": '{"eventName":["INSERT","REMOVE"]}'}]}
+    assert criteria == ((event_name == "INSERT") | (event_name == "REMOVE")).to_criteria()
+    shipped = new_image("status") == "SHIPPED"
+    mixed = FilterCriteria([SHIPPED, event_name == "INSERT", '{"a": ["b"]}', shipped])
+    # the compiled filters take the place of the first expression; patterns keep their order
+    assert mixed.filters == (
+        SHIPPED,
+        *((event_name == "INSERT") | shipped).to_criteria().filters,
+        Filter.from_pattern({"a": ["b"]}),
+    )
+    assert len(mixed) == 3
+
+
+def test_expressions_respect_max_filters() -> None:
+    # every alternative is near the 4096-character limit, so each needs a filter of its own
+    names = [new_image(f"a{i}") == "x" * 3000 for i in range(6)]
+    wide = names[0] | names[1] | names[2] | names[3] | names[4] | names[5]
+    with pytest.raises(LimitExceeded):
+        FilterCriteria([wide])
+    assert len(FilterCriteria([wide], max_filters=6)) == 6
+    assert len(FilterCriteria(names[:5])) == 5
+    with pytest.raises(LimitExceeded, match="6 filters exceed the limit of 5"):
+        FilterCriteria([INSERT, *names[:5]])
+    assert len(FilterCriteria([INSERT, *names[:5]], max_filters=6)) == 6
+
+
+def test_local_predicates_are_refused_with_a_router_hint() -> None:
+    local = [
+        changed("status"),
+        (event_name == "MODIFY") & changed("status"),
+        (event_name == "INSERT") | where(lambda r: True),
+    ]
+    for predicate in local:
+        mixes: list[list[Any]] = [
+            [predicate],
+            [INSERT, predicate],
+            [event_name == "INSERT", predicate],
+        ]
+        for args in mixes:
+            with pytest.raises(FilterNotExpressible, match="run only in the Router") as info:
+                FilterCriteria(args)
+            assert not isinstance(info.value, InvalidPattern)
+        with pytest.raises(FilterNotExpressible, match="local predicate"):
+            FilterCriteria(predicate)  # type: ignore[arg-type]
+
+
+def test_inexpressible_expressions_and_single_objects() -> None:
+    prefix = new_image("s").begins_with("a") & new_image("s").ends_with("b")
+    with pytest.raises(FilterNotExpressible, match="AND of several conditions"):
+        FilterCriteria([prefix])
+    with pytest.raises(FilterNotExpressible, match="every record"):
+        FilterCriteria([event_name == "INSERT", event_name != "INSERT"])
+    with pytest.raises(UsageError, match="list of filters"):
+        FilterCriteria(event_name == "INSERT")  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="list of filters"):
+        FilterCriteria(42)  # type: ignore[arg-type]
+    with pytest.raises(InvalidPattern, match="not int"):
+        FilterCriteria([42])  # type: ignore[list-item]
+
+
+def test_mypy_rejects_a_local_predicate(tmp_path: Path) -> None:
+    api = pytest.importorskip("mypy.api")
+    source = tmp_path / "use.py"
+    source.write_text(
+        "from ddbstream.filters import FilterCriteria, changed, event_name\n"
+        "FilterCriteria([event_name == 'INSERT', {'eventName': ['REMOVE']}])\n"
+        "FilterCriteria([changed('a')])\n"
+        "FilterCriteria([(event_name == 'MODIFY') & changed('a')])\n"
+    )
+    out, _, status = api.run(["--strict", "--cache-dir", os.devnull, str(source)])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert status == 1
+    assert [e.split(":")[1] for e in errors] == ["3", "4"], out
+    assert all('"LocalPredicate"' in e for e in errors), out

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._errors import InvalidPattern, LimitExceeded, UsageError
+from .._errors import FilterNotExpressible, InvalidPattern, LimitExceeded, UsageError
+from ._dsl import Expression, LocalPredicate
 from ._evaluate import Matcher, compile_rules
 from ._pattern import compact_json, expand, normalize
 
@@ -116,8 +117,42 @@ class Filter:
         return (Filter.from_pattern, (self._text,))
 
 
-def _coerce(item: Filter | str | Mapping[str, Any]) -> Filter:
-    return item if isinstance(item, Filter) else Filter.from_pattern(item)
+def _local_only(item: object) -> FilterNotExpressible:
+    return FilterNotExpressible(
+        f"{item!r} is a local predicate (changed()/where()): Lambda cannot evaluate it, so it "
+        "cannot be part of a FilterCriteria; local predicates run only in the Router (or your "
+        "handler). Put the expressible part in the criteria and route on the whole predicate"
+    )
+
+
+def _coerce(
+    items: Iterable[Filter | Expression | str | Mapping[str, Any]], max_filters: int
+) -> tuple[Filter, ...]:
+    """Filters and patterns as they are; every Expression ORed and compiled to the fewest
+    filters, placed where the first expression was."""
+    out: list[Filter | None] = []
+    expressions: list[Expression] = []
+    for item in items:
+        if isinstance(item, Filter):
+            out.append(item)
+        elif isinstance(item, Expression):
+            if not expressions:
+                out.append(None)  # the compiled filters go here
+            expressions.append(item)
+        elif isinstance(item, LocalPredicate):
+            raise _local_only(item)
+        else:
+            out.append(Filter.from_pattern(item))
+    if not expressions:
+        return tuple(f for f in out if f is not None)
+    from ._compile import compile_filters
+
+    combined = expressions[0]
+    for expr in expressions[1:]:
+        combined = combined | expr
+    compiled = [Filter.from_pattern(p) for p in compile_filters(combined, max_filters=max_filters)]
+    at = out.index(None)
+    return (*(f for f in out[:at] if f), *compiled, *(f for f in out[at + 1 :] if f))
 
 
 @dataclass(frozen=True, slots=True, init=False, repr=False)
@@ -129,19 +164,27 @@ class FilterCriteria:
     ``max_filters=`` to say your account has the higher quota.
 
     Args:
-        filters: :class:`Filter` objects (or patterns, which are passed to
-            :meth:`Filter.from_pattern`).
+        filters: :class:`Filter` objects, patterns (JSON text or dicts, passed to
+            :meth:`Filter.from_pattern`) and DSL :class:`Expression` objects. The expressions
+            are ORed and compiled together to the fewest filters (see ``compile_filters``),
+            which take the place of the first expression in the list.
         max_filters: your filters-per-mapping quota, 1 to 10 (default 5).
 
     Raises:
         LimitExceeded: more filters than ``max_filters``.
-        UsageError: ``max_filters`` outside 1..10.
+        FilterNotExpressible: a :class:`LocalPredicate` (``changed()``, ``where()``), which
+            runs only in the Router, or an expression Lambda has no operator for.
+        InvalidPattern: an invalid pattern.
+        UsageError: ``max_filters`` outside 1..10, or ``filters`` is not a list.
 
     Example:
         >>> from ddbstream.filters import Filter, FilterCriteria
         >>> criteria = FilterCriteria([Filter.from_pattern({"eventName": ["REMOVE"]})])
         >>> criteria.to_dict()
         {'Filters': [{'Pattern': '{"eventName":["REMOVE"]}'}]}
+        >>> from ddbstream.filters import event_name
+        >>> FilterCriteria([event_name == "INSERT", event_name == "REMOVE"]).to_dict()
+        {'Filters': [{'Pattern': '{"eventName":["INSERT","REMOVE"]}'}]}
 
     .. versionadded:: 0.1
     """
@@ -151,7 +194,7 @@ class FilterCriteria:
 
     def __init__(
         self,
-        filters: Iterable[Filter | str | Mapping[str, Any]] = (),
+        filters: Iterable[Filter | Expression | str | Mapping[str, Any]] = (),
         *,
         max_filters: int = DEFAULT_MAX_FILTERS,
     ) -> None:
@@ -162,9 +205,16 @@ class FilterCriteria:
                 f"{max_filters=} is outside 1..{HARD_MAX_FILTERS}: Lambda allows 5 filters per "
                 f"event source mapping, {HARD_MAX_FILTERS} at most with a quota increase"
             )
-        if isinstance(filters, (str, bytes, Mapping, Filter)):
-            raise UsageError("FilterCriteria takes a list of filters, not a single pattern")
-        items = tuple(_coerce(item) for item in filters)
+        if isinstance(filters, LocalPredicate):
+            raise _local_only(filters)
+        if isinstance(filters, (str, bytes, Mapping, Filter, Expression)) or not isinstance(
+            filters, Iterable
+        ):
+            raise UsageError(
+                "FilterCriteria takes a list of filters, not a single pattern or expression: "
+                "FilterCriteria([...])"
+            )
+        items = _coerce(filters, max_filters)
         if len(items) > max_filters:
             hint = ""
             if max_filters < HARD_MAX_FILTERS:
