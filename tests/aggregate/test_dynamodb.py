@@ -13,14 +13,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ddbstream import AggregationError, UsageError
+from ddbstream import AggregationError
 from ddbstream.aggregate import (
     Aggregator,
     Count,
     DynamoDBSink,
     GroupLedger,
+    Latest,
     Ledger,
     Max,
+    Min,
     Retry,
     Sum,
 )
@@ -169,16 +171,71 @@ def test_ledger_items_in_the_sink_table_are_not_totals(dynamodb_client: Any, tab
     assert aggregator.snapshot() == {("USER#A", "TOTAL"): {"Total": Decimal(7)}}
 
 
-def test_append_only_measures_are_refused_by_the_dynamodb_sink(
+def test_min_max_latest_are_read_combined_and_written_back(
     dynamodb_client: Any, tables: Any
 ) -> None:
-    sink = DynamoDBSink(tables(), key="Group", client=dynamodb_client)
+    target = tables()
+    sink = DynamoDBSink(
+        target, key="Group", ledger=Ledger(table=tables("pk")), client=dynamodb_client
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"],
+        measures={
+            "Total": Sum("Amount"),
+            "Top": Max("Amount"),
+            "Low": Min("Amount"),
+            "Last": Latest("TransactionId"),
+        },
+        sink=sink,
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    first = b.lambda_event(b.insert(_invoice("1", 5)), b.insert(_invoice("2", 9)))
+    assert aggregator.apply(first).ok
+    second = b.lambda_event(b.insert(_invoice("3", 7)), b.insert(_invoice("4", 2)))
+    assert aggregator.apply(second).ok
+    assert aggregator.apply(second).ok  # redelivered
+    assert aggregator.snapshot() == {
+        "A": {"Total": Decimal(23), "Top": Decimal(9), "Low": Decimal(2), "Last": "4"}
+    }
+    item = dynamodb_client.get_item(TableName=target, Key={"Group": {"S": "A"}})["Item"]
+    assert item["Top"] == {"N": "9"}
+    shrink = b.lambda_event(b.modify(_invoice("2", 9), _invoice("2", 1)))
+    result = aggregator.apply(shrink)
+    assert not result.ok
+    assert "append-only" in str(result.errors[0])
+
+
+def test_a_concurrent_change_of_a_stored_max_is_retried(dynamodb_client: Any, tables: Any) -> None:
+    target = tables()
+    sink = DynamoDBSink(
+        target, key="Group", ledger=Ledger(table=tables("pk")), client=dynamodb_client, retry=FAST
+    )
     aggregator = Aggregator(
         group_by=lambda i: i["Group"], measures={"Top": Max("Amount")}, sink=sink
     )
     b = EventBuilder("Transactions", keys=("TransactionId",))
-    with pytest.raises(UsageError, match="only additive"):
-        aggregator.apply(b.lambda_event(b.insert(_invoice("1", 3))))
+    assert aggregator.apply(b.lambda_event(b.insert(_invoice("1", 5)))).ok
+    raced = []
+
+    def race(**_: Any) -> None:  # another writer sets a larger max after our read
+        if not raced:
+            raced.append(1)
+            dynamodb_client.update_item(
+                TableName=target,
+                Key={"Group": {"S": "A"}},
+                UpdateExpression="SET Top = :v",
+                ExpressionAttributeValues={":v": {"N": "50"}},
+            )
+
+    dynamodb_client.meta.events.register("before-call.dynamodb.TransactWriteItems", race)
+    try:
+        result = aggregator.apply(
+            b.lambda_event(b.insert(_invoice("2", 8)), b.insert(_invoice("3", 1)))
+        )
+    finally:
+        dynamodb_client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", race)
+    assert result.ok
+    assert aggregator.snapshot() == {"A": {"Top": Decimal(50)}}
 
 
 def test_repr_is_the_constructor() -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import json
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ from .._codec import EncodeError, deserialize, serialize
 from .._errors import UsageError
 from ._delta import ItemId
 from ._ledger import SEQ_DIGITS, GroupLedger, Ledger
+from ._registers import decode, encode, is_register, key_id, read_items
 from ._sink import GroupRejected, Retry, TransientError
 
 if TYPE_CHECKING:
@@ -76,8 +78,9 @@ class DynamoDBSink:
         retry: backoff for throttling, transaction conflicts and lost responses.
         clock: returns the current time (for ``updated_attribute`` and the TTL).
 
-    Only additive measures (:class:`Sum`, :class:`Count`, :class:`Average`) are stored, with
-    ``ADD``; append-only ones need a read and are kept by :class:`MemorySink` or tumbling windows.
+    Additive measures (:class:`Sum`, :class:`Count`, :class:`Average`) are written with ``ADD``
+    and need no read. Others (:class:`Min`, :class:`Max`, :class:`Latest`) are read, combined and
+    written back on condition that the stored value did not change meanwhile.
 
     Example:
         >>> sink = DynamoDBSink("InvoiceTotal", key="InvoiceNumber", updated_attribute="UpdateDate")
@@ -158,9 +161,20 @@ class DynamoDBSink:
         if len(self._times) > 1000:
             self._times = {tx.token: now}
         inline = dict(tx.inline)
-        actions = [self._group_update(spec, g, d, now, inline.get(g, ())) for g, d in tx.groups]
-        actions += [self._mark_update(m, now) for m in tx.marks]
-        return self._send(tx, actions, now)
+        stored = self._read_registers(spec, tx)
+        actions: list[dict[str, Any]] = []
+        owners: list[tuple[str, int]] = []  # ("g", group index) or ("m", mark index)
+        for index, (group, delta) in enumerate(tx.groups):
+            action = self._group_update(spec, group, delta, now, inline.get(group, ()), stored)
+            if action["Update"]["UpdateExpression"]:  # empty: a Max that did not grow
+                actions.append(action)
+                owners.append(("g", index))
+        for index, mark in enumerate(tx.marks):
+            actions.append(self._mark_update(mark, now))
+            owners.append(("m", index))
+        if not actions:
+            return {}
+        return self._send(tx, actions, owners)
 
     def snapshot(self, spec: Aggregator) -> dict[Any, dict[str, Any]]:
         """Scan the table: group -> measure name -> value (ledger items are skipped)."""
@@ -171,9 +185,12 @@ class DynamoDBSink:
                 continue
             values = {}
             for name, measure in spec.measures.items():
-                columns = _columns(name, measure)
-                parts = tuple(item.get(c, 0) for c in columns)
-                state = measure.join(parts)
+                if is_register(measure):
+                    state = decode(measure, raw.get(name))
+                    state = measure.zero() if state is None else state
+                else:
+                    parts = tuple(item.get(c, 0) for c in _columns(name, measure))
+                    state = measure.join(parts)
                 if state != measure.zero():
                     values[name] = measure.result(state)
             if values:
@@ -181,6 +198,42 @@ class DynamoDBSink:
         return out
 
     # -- requests -----------------------------------------------------------------------------
+
+    def _read_registers(self, spec: Aggregator, tx: Transaction) -> dict[str, Mapping[str, Any]]:
+        """Stored items of the groups whose non-additive measures this transaction changes."""
+        names = {n for n, m in spec.measures.items() if is_register(m)}
+        keys = [self._key_of(g) for g, d in tx.groups if names & set(d)]
+        return read_items(self.client, self.table, keys) if keys else {}
+
+    def _registers(
+        self,
+        spec: Aggregator,
+        group: Any,
+        delta: Mapping[str, Any],
+        stored: Mapping[str, Mapping[str, Any]],
+        names: dict[str, str],
+        values: dict[str, Any],
+    ) -> tuple[list[str], list[str]]:
+        """SET clauses and conditions writing non-additive measures back (read-modify-write)."""
+        item = stored.get(key_id(self._key_of(group)), {})
+        sets, conditions = [], []
+        for i, (name, value) in enumerate(delta.items()):
+            measure = spec.measures[name]
+            if not is_register(measure):
+                continue
+            old = decode(measure, item.get(name))
+            new = measure.combine(measure.zero() if old is None else old, value)
+            if old is not None and new == old:
+                continue
+            names[f"#r{i}"] = name
+            values[f":r{i}"] = encode(measure, new)
+            sets.append(f"#r{i} = :r{i}")
+            if old is None:
+                conditions.append(f"attribute_not_exists(#r{i})")
+            else:
+                values[f":o{i}"] = item[name]
+                conditions.append(f"#r{i} = :o{i}")
+        return sets, conditions
 
     def _key_of(self, group: Any) -> dict[str, Any]:
         key = {self.key: group} if isinstance(self.key, str) else dict(self.key(group))
@@ -196,11 +249,12 @@ class DynamoDBSink:
         delta: Mapping[str, Any],
         now: _dt.datetime,
         marks: tuple[Mark, ...] = (),
+        stored: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> dict[str, Any]:
         names: dict[str, str] = {}
         values: dict[str, Any] = {}
         adds = self._adds(spec, group, delta, names, values)
-        sets, conditions = [], []
+        sets, conditions = self._registers(spec, group, delta, stored or {}, names, values)
         if self.updated_attribute is not None:
             names["#u"] = self.updated_attribute
             values[":u"] = {"S": _iso(now)}
@@ -240,6 +294,8 @@ class DynamoDBSink:
         adds = []
         for name, state in delta.items():
             measure = spec.measures[name]
+            if is_register(measure):
+                continue
             for column, part in zip(_columns(name, measure), measure.split(state), strict=True):
                 if part:
                     i = len(names)
@@ -286,34 +342,44 @@ class DynamoDBSink:
         }
 
     def _send(
-        self, tx: Transaction, actions: list[dict[str, Any]], now: _dt.datetime
+        self, tx: Transaction, actions: list[dict[str, Any]], owners: list[tuple[str, int]]
     ) -> dict[ItemId, int]:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        token = hashlib.sha256(f"{tx.token}|{_iso(now)}".encode()).hexdigest()[:36]
+        body = json.dumps(actions, sort_keys=True, separators=(",", ":"))
+        token = hashlib.sha256(body.encode()).hexdigest()[:36]
         try:
             if len(actions) == 1:
                 self.client.update_item(**actions[0]["Update"])
             else:
                 self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
         except ClientError as exc:
-            return self._client_error(tx, exc)
+            return self._client_error(tx, exc, owners)
         except BotoCoreError as exc:
             # Connection reset, read timeout...: the write may or may not have landed.
             raise TransientError(f"DynamoDB did not answer: {exc}") from exc
         return {}
 
-    def _client_error(self, tx: Transaction, exc: Any) -> dict[ItemId, int]:
+    def _client_error(
+        self, tx: Transaction, exc: Any, owners: list[tuple[str, int]]
+    ) -> dict[ItemId, int]:
         response = exc.response
         code = response.get("Error", {}).get("Code", "")
         message = response.get("Error", {}).get("Message", "")
         groups = frozenset(g for g, _ in tx.groups)
         if code == "TransactionCanceledException":
-            return self._cancelled(tx, response.get("CancellationReasons") or [], message)
-        if code == "ConditionalCheckFailedException" and tx.marks:
-            return {tx.marks[0].item: self._stored(tx.marks[0], response.get("Item"))}
+            reasons = response.get("CancellationReasons") or []
+            return self._cancelled(tx, reasons, message, owners)
+        kind, index = owners[0]
+        if code == "ConditionalCheckFailedException" and kind == "m":
+            mark = tx.marks[index]
+            return {mark.item: self._stored(mark, response.get("Item"))}
         if code == "ConditionalCheckFailedException" and tx.inline:
-            return self._inline_conflicts(tx, 0, response.get("Item"))
+            conflicts = self._inline_conflicts(tx, index, response.get("Item"))
+            if conflicts:
+                return conflicts
+        if code == "ConditionalCheckFailedException":
+            raise TransientError("a stored Min/Max/Latest changed under us") from exc
         if code in _TRANSIENT:
             raise TransientError(f"{code}: {message}") from exc
         if code == "ValidationException" and _NUMBER_ERROR.search(message):
@@ -321,21 +387,24 @@ class DynamoDBSink:
         raise UsageError(f"DynamoDB rejected the aggregate write: {code}: {message}") from exc
 
     def _cancelled(
-        self, tx: Transaction, reasons: list[Mapping[str, Any]], message: str
+        self,
+        tx: Transaction,
+        reasons: list[Mapping[str, Any]],
+        message: str,
+        owners: list[tuple[str, int]],
     ) -> dict[ItemId, int]:
-        n = len(tx.groups)
         conflicts: dict[ItemId, int] = {}
         rejected: set[Any] = set()
         codes = set()
-        for index, reason in enumerate(reasons):
+        for (kind, index), reason in zip(owners, reasons, strict=False):
             code = reason.get("Code") or "None"
             codes.add(code)
-            if code == "ConditionalCheckFailed" and index >= n:
-                mark = tx.marks[index - n]
+            if code == "ConditionalCheckFailed" and kind == "m":
+                mark = tx.marks[index]
                 conflicts[mark.item] = self._stored(mark, reason.get("Item"))
             elif code == "ConditionalCheckFailed" and tx.inline:
                 conflicts.update(self._inline_conflicts(tx, index, reason.get("Item")))
-            elif code == "ValidationError" and index < n:
+            elif code == "ValidationError" and kind == "g":
                 rejected.add(tx.groups[index][0])
         if rejected:
             raise GroupRejected(f"DynamoDB refused a total: {message}", groups=frozenset(rejected))
