@@ -10,6 +10,7 @@ import pytest
 from ddbstream import FilterNotExpressible, LimitExceeded
 from ddbstream.filters import (
     Expression,
+    Filter,
     FilterCriteria,
     changed,
     compile_filters,
@@ -174,6 +175,21 @@ def test_compiles_to_one_minimal_pattern(expr: Expression, patterns: list[dict[s
             & new_image("t", descriptor="SS").contains("y"),
             "AND of two element tests",
         ),
+        (
+            new_image("l", descriptor="L").contains(1)
+            & new_image("l", descriptor="L").contains("a"),
+            r"element tests of different types on dynamodb.NewImage.l.L \(N and S\)",
+        ),
+        (
+            (new_image("l", descriptor="L").contains(1) | (event_name == "INSERT"))
+            & new_image("l", descriptor="L").contains("a"),
+            "element tests of different types",
+        ),
+        (
+            new_image("l", descriptor="L").contains(1)
+            & ~new_image("l", descriptor="L").contains(True, False),
+            r"\(BOOL and N\)",
+        ),
         ((new_image("a") == "x") | ~(new_image("a") == "x"), "matches every record"),
         (event_name.anything_but("INSERT", "MODIFY", "REMOVE"), "never match"),
     ],
@@ -181,6 +197,22 @@ def test_compiles_to_one_minimal_pattern(expr: Expression, patterns: list[dict[s
 def test_what_lambda_cannot_express_is_an_error(expr: Expression, message: str) -> None:
     with pytest.raises(FilterNotExpressible, match=message):
         compile_filters(expr)
+
+
+def test_element_tests_of_two_types_would_need_one_element_holding_both() -> None:
+    # why the AND above is refused: the pattern it would take never matches [1, "a"]
+    record = {"dynamodb": {"NewImage": {"l": {"L": [{"N": "1"}, {"S": "a"}]}}}}
+    naive = {"dynamodb": {"NewImage": {"l": {"L": {"N": ["1"], "S": ["a"]}}}}}
+    assert not Filter.from_pattern(naive).matches(record)
+    both = new_image("l", descriptor="L").contains(1) & new_image("l", descriptor="L").contains("a")
+    assert both.matches(record)
+    # on two different lists, or ORed, the element tests compile
+    other = new_image("l", descriptor="L").contains(1) & new_image("m", descriptor="L").contains(
+        "a"
+    )
+    assert compile_filters(other) == [
+        {"dynamodb": {"NewImage": {"l": {"L": {"N": ["1"]}}, "m": {"L": {"S": ["a"]}}}}}
+    ]
 
 
 def test_local_predicates_are_refused_at_runtime() -> None:

@@ -392,6 +392,7 @@ def compile_filters(expression: Expression, *, max_filters: int = 5) -> list[dic
                   {'dynamodb': {'NewImage': {'status': {'S': ['SHIPPED']}}}}]}]
     """
     root = _settle(_nnf(expression, False))
+    _check_list_elements(root)
     if root is TRUE:
         raise FilterNotExpressible(
             f"{expression!r} matches every record; use no FilterCriteria instead of a filter"
@@ -402,6 +403,46 @@ def compile_filters(expression: Expression, *, max_filters: int = 5) -> list[dic
     if single is not None and _within_limits(single):
         return [single]
     return _spread(root, max_filters, expression)
+
+
+_ELEMENT_TYPES = frozenset({"S", "N", "B", "BOOL"})
+
+
+def _element_fields(node: Node) -> set[frozenset[Field]]:
+    """For each AND-term of ``node``, the list-element fields (``contains`` on an L) it tests."""
+    if isinstance(node, _L):
+        f = node.field
+        if f.multi and len(f.path) > 1 and f.path[-2] == "L" and f.path[-1] in _ELEMENT_TYPES:
+            return {frozenset({f})}
+        return {frozenset()}
+    if isinstance(node, _O):
+        return set().union(*(_element_fields(item) for item in node.items))
+    if isinstance(node, _A):
+        terms: set[frozenset[Field]] = {frozenset()}
+        for item in node.items:
+            terms = {a | b for a in terms for b in _element_fields(item)}
+        return terms
+    return {frozenset()}
+
+
+def _check_list_elements(root: Node) -> None:
+    """Refuse an AND of element tests of different types on one list (L).
+
+    event-ruler (and so the pattern layer) matches all the fields of a pattern within *one*
+    element of an array, so ``{"L": {"N": ["1"], "S": ["a"]}}`` needs an element that is both a
+    number and a string, and never matches ``[1, "a"]``.
+    """
+    for term in _element_fields(root):
+        lists: dict[tuple[str, ...], Field] = {}
+        for f in sorted(term, key=lambda f: f.path):
+            seen = lists.setdefault(f.path[:-1], f)
+            if seen is not f:
+                raise FilterNotExpressible(
+                    f"cannot express the AND of element tests of different types on "
+                    f"{format_path(f.path[:-1])} ({seen.path[-1]} and {f.path[-1]}): Lambda "
+                    "matches the fields of a pattern inside one list element; use | or a "
+                    "router predicate"
+                )
 
 
 def _spread(root: Node, max_filters: int, expression: object) -> list[dict[str, Any]]:
