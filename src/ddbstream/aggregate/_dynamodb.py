@@ -157,9 +157,14 @@ class DynamoDBSink:
 
     def commit(self, spec: Aggregator, tx: Transaction) -> dict[ItemId, int]:
         """Write ``tx`` as one TransactWriteItems (or one UpdateItem when it has one action)."""
-        now = self._times.setdefault(tx.token, self._clock())
-        if len(self._times) > 1000:
-            self._times = {tx.token: now}
+        # A retry of the same transaction reuses its time, so it is the same request (and the
+        # same ClientRequestToken) for a few minutes; later ones are new requests.
+        current = self._clock()
+        now = self._times.get(tx.token, current)
+        if (current - now).total_seconds() > 300 or len(self._times) > 1000:
+            self._times.clear()
+            now = current
+        self._times[tx.token] = now
         inline = dict(tx.inline)
         stored = self._read_registers(spec, tx)
         actions: list[dict[str, Any]] = []
