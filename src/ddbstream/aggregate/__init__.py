@@ -45,6 +45,25 @@ __all__ = [
     "handle_window",
 ]
 
+for _name in (
+    "Aggregator",
+    "Average",
+    "BatchResult",
+    "Change",
+    "Count",
+    "Latest",
+    "Max",
+    "Measure",
+    "MemorySink",
+    "Min",
+    "Retry",
+    "Sink",
+    "Sum",
+    "TransientError",
+):
+    globals()[_name].__module__ = __name__
+del _name
+
 _LAZY = {
     "DynamoDBSink": "._dynamodb",
     "GroupLedger": "._ledger",
@@ -60,5 +79,7 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     value = getattr(importlib.import_module(module, __name__), name)
+    if isinstance(value, type):
+        value.__module__ = __name__
     globals()[name] = value
     return value
