@@ -262,4 +262,37 @@ def test_matches_accepts_a_stream_record() -> None:
     ],
 )
 def test_local_evaluation(expr: Expression, rec: dict[str, Any], expected: bool) -> None:
-    assert expr.matches(rec) is expected
+    # the first call walks the expression, later ones run the compiled patterns
+    assert [expr.matches(rec) for _ in range(3)] == [expected] * 3
+    assert expr._walk(rec) is expected
+
+
+def test_matches_compiles_once_and_falls_back_to_the_walk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ddbstream.filters._compile as compile_module
+
+    calls: list[Expression] = []
+    real = compile_module.compile_filters
+
+    def counting(expr: Expression, *, max_filters: int = 5) -> list[dict[str, Any]]:
+        calls.append(expr)
+        return real(expr, max_filters=max_filters)
+
+    monkeypatch.setattr(compile_module, "compile_filters", counting)
+    shipped = record(new={"a": {"S": "SHIPPED"}})
+    expr = (event_name == "MODIFY") & (new_image("a") == "SHIPPED")
+    parsed = StreamEvent.from_lambda({"Records": [shipped]}).records[0]
+    results = [expr.matches(shipped), expr.matches(record()), expr.matches(parsed)]
+    assert results == [True, False, True]
+    assert calls == [expr]  # compiled once, on the second call
+    # Lambda has no operator for a prefix AND a suffix on one field: the walk answers
+    both = new_image("a").begins_with("S") & new_image("a").ends_with("ED")
+    assert [both.matches(shipped) for _ in range(3)] == [True] * 3
+    assert not both.matches(record(new={"a": {"S": "SHIPPING"}}))
+    assert calls == [expr, both]  # the refusal is remembered, not retried
+    # so is an expression that matches every record (no criteria to compile to)
+    anything = (new_image("a") == "x") | (new_image("a") != "x")
+    assert [anything.matches(record()) for _ in range(3)] == [True] * 3
+    with pytest.raises(UsageError):
+        expr.matches(42)

@@ -1,7 +1,9 @@
 """Property: a DSL expression and its compiled FilterCriteria agree on every record.
 
-``expr.matches(record)`` is the DSL's own evaluator; the compiled patterns are evaluated by the
-pattern layer (``Filter.from_pattern(p).matches``), ORed over filters as Lambda does.
+``expr._walk(record)`` is the DSL's own evaluator (a walk of the expression tree); the compiled
+patterns are evaluated by the pattern layer (``Filter.from_pattern(p).matches``), ORed over
+filters as Lambda does. ``expr.matches`` runs the compiled patterns when the expression compiles
+and the walk otherwise, so it must agree with the walk on every expression.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ def _compiled(expr: Expression) -> list[dict[str, Any]]:
         raise AssertionError("unreachable") from None
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(expr=expressions, data=st.data())
 def test_compiled_patterns_agree_with_the_expression(expr: Expression, data: st.DataObject) -> None:
     patterns = _compiled(expr)
@@ -221,8 +223,19 @@ def test_compiled_patterns_agree_with_the_expression(expr: Expression, data: st.
     assert errors <= {"image-on-insert", "image-on-remove"}, (expr, patterns, errors)
     matchers = [_oracle(p) for p in patterns]
     for record in data.draw(RECORD_BATCHES):
-        expected = expr.matches(record)
+        expected = expr._walk(record)
         assert any(m(record) for m in matchers) == expected, (expr, patterns, record)
+        assert expr.matches(record) == expected, (expr, patterns, record)
+
+
+@settings(max_examples=200, deadline=None)
+@given(expr=expressions, batch=RECORD_BATCHES)
+def test_matches_agrees_with_the_walk_compiled_or_not(
+    expr: Expression, batch: list[dict[str, Any]]
+) -> None:
+    # every expression, including those that do not compile (matches() then walks the tree)
+    for record in [*batch, *batch]:
+        assert expr.matches(record) == expr._walk(record), (expr, record)
 
 
 @pytest.mark.parametrize(
@@ -240,9 +253,10 @@ def test_known_shapes_agree(expr: Expression) -> None:
     patterns = compile_filters(expr)
     matchers = [_oracle(p) for p in patterns]
 
-    @settings(max_examples=300)
+    @settings(max_examples=300, deadline=None)
     @given(records())
     def check(record: dict[str, Any]) -> None:
-        assert any(m(record) for m in matchers) == expr.matches(record), (patterns, record)
+        assert any(m(record) for m in matchers) == expr._walk(record), (patterns, record)
+        assert expr.matches(record) == expr._walk(record), (patterns, record)
 
     check()

@@ -98,6 +98,29 @@ def test_deep_pattern_uses_the_closure_fast_path() -> None:
     assert not f.matches({"k": {"k": "x"}})
 
 
+def test_many_or_combinations_generate_their_code_on_the_first_match() -> None:
+    # 10 x 10 x 10 = 1000 sub-rules: generating their code when the pattern is built would take
+    # about a second, so it is deferred to the first match (validation stays fast)
+    pattern = {
+        "$or": [{f"a{i}": ["x"]} for i in range(10)],
+        "b": {"$or": [{f"b{i}": ["x"]} for i in range(10)]},
+        "c": {"$or": [{f"c{i}": [{"prefix": "x"}]} for i in range(10)]},
+    }
+    f = Filter.from_pattern(pattern)
+    records = [
+        {"a9": "x", "b": {"b9": "x"}, "c": {"c9": "xy"}},
+        {"a0": "x", "b": {"b5": "x"}, "c": {"c9": "y"}},
+        {"a0": "y", "b": {"b5": "x"}, "c": {"c0": "x"}},
+        {"a3": "x", "b": [{"b1": "x"}], "c": {"c3": "x"}},
+        {"a3": "x", "b.b1": "x", "c": {"c3": "x"}},
+        {"eventName": "INSERT"},
+    ]
+    expected = [True, False, False, True, True, False]
+    assert [f.matches(r) for r in records] == expected
+    assert [f._matcher.slow_matches(r) for r in records] == expected
+    assert [f.matches(r) for r in records] == expected  # the generated code, reused
+
+
 # --------------------------------------------------------------------------- properties
 
 KEYS = st.sampled_from(["a", "b", "c"])

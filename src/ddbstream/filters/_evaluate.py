@@ -449,6 +449,24 @@ def _generated(roots: Sequence[_Trie], slow: Callable[[Any], bool]) -> Callable[
     return ns["match"]  # type: ignore[no-any-return]
 
 
+#: Sub-rules up to which the code is generated when the pattern is built. Python compiles the
+#: code of about 1.5 sub-rules per millisecond, so a pattern near event-ruler's 1000 ``$or``
+#: combinations would take a second or more to build; beyond this it is generated on the
+#: first match, and building (validating, exporting, linting) stays fast.
+_EAGER_RULES = 32
+
+
+def _lazy(roots: Sequence[_Trie], slow: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    compiled: list[Callable[[Any], bool]] = []
+
+    def match(record: Any) -> bool:
+        if not compiled:
+            compiled.append(_generated(roots, slow))
+        return compiled[0](record)
+
+    return match
+
+
 class Matcher:
     """A compiled pattern: ``matches(record)`` and ``explain(record)`` over a Lambda record."""
 
@@ -460,10 +478,13 @@ class Matcher:
         roots = [root for root, _ in tries]
         #: True when some sub-rule holds (event-ruler semantics); a plain function.
         self.matches: Callable[[Any], bool]
-        if max(map(_depth, roots)) <= _MAX_GENERATED_DEPTH:
-            self.matches = _generated(roots, self.slow_matches)
-        else:  # too deep to generate nested code for: the general matcher alone
+        if max(map(_depth, roots)) > _MAX_GENERATED_DEPTH:
+            # too deep to generate nested code for: the general matcher alone
             self.matches = self.slow_matches
+        elif len(roots) <= _EAGER_RULES:
+            self.matches = _generated(roots, self.slow_matches)
+        else:
+            self.matches = _lazy(roots, self.slow_matches)
 
     def slow_matches(self, record: Any) -> bool:
         """The general matcher (arrays, dotted record keys, any Mapping)."""
