@@ -11,7 +11,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from ._errors import ImageValidationError
+from ._errors import ImageValidationError, UsageError
 
 __all__ = ["bind_image", "type_adapter"]
 
@@ -19,9 +19,12 @@ __all__ = ["bind_image", "type_adapter"]
 @functools.lru_cache(maxsize=256)
 def type_adapter(model: Any) -> Any:
     """The cached ``pydantic.TypeAdapter`` for ``model``."""
-    from pydantic import TypeAdapter
+    from pydantic import PydanticUserError, TypeAdapter
 
-    return TypeAdapter(model)
+    try:
+        return TypeAdapter(model)
+    except PydanticUserError as exc:
+        raise UsageError(f"cannot bind images to {model!r}: {exc}") from exc
 
 
 def bind_image(model: Any, image: Mapping[str, Any]) -> Any:

@@ -33,8 +33,11 @@ __all__ = [
     "serialize_image",
 ]
 
-#: DynamoDB documents nest at most 32 levels below a top-level attribute.
+#: DynamoDB documents nest at most 32 levels, counting an attribute's own value as level 1: at
+#: most 31 maps or lists around a value, so level 32 holds only a scalar or a set (measured on
+#: DynamoDB Local 3.3.0; a 32nd container, even an empty one, is rejected).
 MAX_NESTING_DEPTH = 32
+_MAX_CONTAINER_DEPTH = MAX_NESTING_DEPTH - 1
 _MAX_DIGITS = 38
 _MIN_ADJUSTED = -130
 _MAX_ADJUSTED = 125
@@ -217,7 +220,7 @@ def _map(value: Any, depth: int) -> dict[str, Any]:
         if not isinstance(value, Mapping):
             _fail(f"M value must be an object, got {type(value).__name__}")
         value = dict(value)
-    if depth >= MAX_NESTING_DEPTH:
+    if depth >= _MAX_CONTAINER_DEPTH:
         _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
     out: dict[str, Any] = {}
     _fill(value, depth + 1, out, "map")
@@ -227,7 +230,7 @@ def _map(value: Any, depth: int) -> dict[str, Any]:
 def _list(value: Any, depth: int) -> list[Any]:
     if type(value) is not list:
         _fail(f"L value must be an array, got {type(value).__name__}")
-    if depth >= MAX_NESTING_DEPTH:
+    if depth >= _MAX_CONTAINER_DEPTH:
         _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
     out: list[Any] = []
     append = out.append
@@ -420,7 +423,7 @@ def deserialize_image(
 def _encode_number(value: int | Decimal) -> str:
     number = Decimal(value) if type(value) is not Decimal else value
     _check_number(number, value)
-    return str(number)
+    return format(number, "f")
 
 
 def _encode_binary(value: bytes | bytearray | memoryview) -> str:
@@ -471,7 +474,7 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return {"B": _encode_binary(value)}
     if isinstance(value, Mapping):
-        if depth >= MAX_NESTING_DEPTH:
+        if depth >= _MAX_CONTAINER_DEPTH:
             _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
         out: dict[str, Any] = {}
         for key, item in value.items():
@@ -484,7 +487,7 @@ def _encode(value: Any, depth: int) -> dict[str, Any]:
                 raise
         return {"M": out}
     if isinstance(value, (list, tuple)):
-        if depth >= MAX_NESTING_DEPTH:
+        if depth >= _MAX_CONTAINER_DEPTH:
             _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
         items: list[Any] = []
         for index, item in enumerate(value):
@@ -513,7 +516,8 @@ def serialize(value: Any, *, path: tuple[PathItem, ...] = ()) -> dict[str, Any]:
 
     The inverse of :func:`deserialize`: ``deserialize(serialize(v)) == v`` for every value
     DynamoDB can hold. ``bytes`` become base64 text, sets are emitted in sorted order, and
-    numbers keep their exact decimal text (``Decimal("1.50")`` stays ``"1.50"``).
+    numbers are written in plain notation, as DynamoDB itself returns them, keeping their exact
+    digits (``Decimal("1.50")`` stays ``"1.50"``, ``Decimal("1E+3")`` becomes ``"1000"``).
 
     Raises:
         EncodeError: a float (inexact), NaN or Infinity, a number beyond 38 digits or out of

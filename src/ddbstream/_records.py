@@ -6,9 +6,9 @@ A Lambda DynamoDB stream record looks like this; ddbstream's names are the snake
      "eventSource": "aws:dynamodb", "awsRegion": ...,
      "userIdentity": {...}?,                                       <- TTL deletes only
      "dynamodb": {"ApproximateCreationDateTime": 1718000000.0,
-                  "Keys":     {"pk": {"S": "a"}},                   -> record.keys       (Image)
-                  "NewImage": {"pk": {"S": "a"}, "n": {"N": "2"}},  -> record.new_image  (Image | None)
-                  "OldImage": {"pk": {"S": "a"}, "n": {"N": "1"}},  -> record.old_image  (Image | None)
+                  "Keys":     {"pk": {"S": "a"}},                   -> record.keys (Image)
+                  "NewImage": {"pk": {"S": "a"}, "n": {"N": "2"}},  -> record.new_image
+                  "OldImage": {"pk": {"S": "a"}, "n": {"N": "1"}},  -> record.old_image
                   "SequenceNumber": "...", "SizeBytes": 26, "StreamViewType": "NEW_AND_OLD_IMAGES"},
      "eventSourceARN": "arn:aws:dynamodb:...:table/T/stream/..."}
 
@@ -148,11 +148,19 @@ class Image(Mapping[str, Any]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Image):
-            return self._raw == other._raw
+            mine, theirs = self._raw, other._raw
+            if mine == theirs:
+                return True
+            return mine.keys() == theirs.keys() and all(
+                mine[name] == theirs[name]
+                or _same_value(mine[name], theirs[name], self[name], other[name])
+                for name in mine
+            )
         return Mapping.__eq__(self, other)
 
     def __hash__(self) -> int:
-        return hash(json.dumps(self._raw, sort_keys=True, default=str))
+        # Equal images have the same attribute names; values may differ in spelling ("1.0"/"1").
+        return hash(frozenset(self._raw))
 
     def __repr__(self) -> str:
         return f"Image({dict(self._raw)!r})"
@@ -206,6 +214,24 @@ def _bind_image() -> Any:
     from ._binding import bind_image
 
     return bind_image
+
+
+def _type_shape(av: Any) -> Any:
+    """The descriptor with every scalar replaced by its tag: equal shapes have equal types."""
+    if not isinstance(av, Mapping) or len(av) != 1:
+        return None
+    ((tag, value),) = av.items()
+    if tag == "M" and isinstance(value, Mapping):
+        return ("M", {k: _type_shape(v) for k, v in value.items()})
+    if tag == "L" and isinstance(value, list):
+        return ("L", [_type_shape(v) for v in value])
+    return tag
+
+
+def _same_value(a: Mapping[str, Any], b: Mapping[str, Any], x: Any, y: Any) -> bool:
+    """Two descriptors hold the same value: same types everywhere and equal decoded values
+    (so ``{"N": "1.0"}`` equals ``{"N": "1"}`` but not ``{"BOOL": true}``)."""
+    return _type_shape(a) == _type_shape(b) and bool(x == y)
 
 
 def _epoch_to_datetime(value: float) -> _dt.datetime:
@@ -381,10 +407,18 @@ class StreamRecord(Generic[T]):
                 self._record,
                 path=("dynamodb", "ApproximateCreationDateTime"),
             )
+        seconds = float(value)
         if self._envelope == "kinesis":
             micro = self._ddb.get("ApproximateCreationDateTimePrecision") == "MICROSECOND"
-            return _epoch_to_datetime(value / (1_000_000 if micro else 1000))
-        return _epoch_to_datetime(float(value))
+            seconds = value / (1_000_000 if micro else 1000)
+        try:
+            return _epoch_to_datetime(seconds)
+        except (OverflowError, ValueError, OSError):
+            raise _fail(
+                f"ApproximateCreationDateTime {value!r} is not a representable epoch time",
+                self._record,
+                path=("dynamodb", "ApproximateCreationDateTime"),
+            ) from None
 
     @property
     def user_identity(self) -> Mapping[str, str] | None:
@@ -517,7 +551,8 @@ class StreamRecord(Generic[T]):
             )
         names = set(new) ^ set(old)
         for attr in set(new) & set(old):
-            if new.descriptor(attr) != old.descriptor(attr) and new[attr] != old[attr]:
+            a, b = new.descriptor(attr), old.descriptor(attr)
+            if a != b and not _same_value(a, b, new[attr], old[attr]):
                 names.add(attr)
         return frozenset(names)
 
@@ -616,7 +651,7 @@ class StreamEvent(Generic[T]):
     def from_kinesis(
         cls, event: Mapping[str, Any], *, model: type[Any] | None = None
     ) -> StreamEvent[Any]:
-        """A Kinesis Data Streams for DynamoDB event: each ``kinesis.data`` holds a change record."""
+        """A Kinesis Data Streams for DynamoDB event; each ``kinesis.data`` is a change record."""
         records = event.get("Records") if isinstance(event, Mapping) else None
         if not isinstance(records, list):
             raise DecodeError("a Lambda Kinesis event must have a 'Records' array")
@@ -646,9 +681,11 @@ class StreamEvent(Generic[T]):
             return cls.from_pipes(event, model=model)
         if isinstance(event, Mapping):
             records = event.get("Records")
-            if isinstance(records, list) and records and isinstance(records[0], Mapping):
-                if records[0].get("eventSource") == "aws:kinesis" or "kinesis" in records[0]:
-                    return cls.from_kinesis(event, model=model)
+            first = records[0] if isinstance(records, list) and records else None
+            if isinstance(first, Mapping) and (
+                first.get("eventSource") == "aws:kinesis" or "kinesis" in first
+            ):
+                return cls.from_kinesis(event, model=model)
             return cls.from_lambda(event, model=model)
         raise DecodeError(
             f"not a DynamoDB stream, Kinesis or Pipes event: got {type(event).__name__}"
@@ -674,6 +711,12 @@ class StreamEvent(Generic[T]):
             )
         try:
             change = json.loads(base64.b64decode(data, validate=True))
+        except RecursionError:
+            raise DecodeError(
+                "kinesis.data nests too deeply to be a change record",
+                path=path,
+                sequence_number=seq,
+            ) from None
         except (binascii.Error, ValueError) as exc:
             raise DecodeError(
                 f"kinesis.data is not base64 JSON: {exc}", path=path, sequence_number=seq

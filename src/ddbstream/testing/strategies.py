@@ -119,8 +119,10 @@ def _check(max_depth: int, types: Collection[str]) -> frozenset[str]:
         raise UsageError(f"types={sorted(chosen)!r} must be a non-empty subset of {ALL_TYPES}")
     if max_depth == 0 and chosen <= {"M", "L"}:
         raise UsageError(f"types={sorted(chosen)!r} with max_depth=0 leaves nothing to draw")
-    if not 0 <= max_depth <= 32:
-        raise UsageError(f"{max_depth=} must be between 0 and 32 (DynamoDB's nesting limit)")
+    if not 0 <= max_depth <= 31:
+        raise UsageError(
+            f"{max_depth=} must be between 0 and 31 (DynamoDB nests at most 31 maps or lists)"
+        )
     return chosen
 
 
