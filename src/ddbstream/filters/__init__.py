@@ -6,26 +6,19 @@ mapping takes; the ``to_*`` functions render it for CloudFormation/SAM, CDK, Ser
 Terraform. See docs/filters.md.
 """
 
+from ._attribute import Attribute, canonical_number, keys, new_image, old_image
 from ._compile import compile_filters, to_criteria
 from ._criteria import Filter, FilterCriteria
-from ._dsl import (
-    Attribute,
-    Expression,
-    LocalPredicate,
+from ._export import to_cdk, to_cloudformation, to_serverless, to_terraform
+from ._expr import Expression, LocalPredicate, changed, where
+from ._lint import Finding, lint
+from ._record_fields import (
     RecordField,
     approximate_creation_time,
-    canonical_number,
-    changed,
     event_name,
-    keys,
-    new_image,
-    old_image,
     size_bytes,
     ttl_delete,
-    where,
 )
-from ._export import to_cdk, to_cloudformation, to_serverless, to_terraform
-from ._lint import Finding, lint
 from ._typed import TypedAttributes, typed
 
 __all__ = [

@@ -19,24 +19,17 @@ from decimal import Decimal
 from typing import Any, Union
 
 from .._errors import FilterNotExpressible, LimitExceeded, format_path
-from ._criteria import Filter, FilterCriteria
-from ._dsl import (
+from ._atoms import (
     ABSENT,
     PRESENT,
     Cond,
-    Expression,
     Field,
-    LocalPredicate,
     _Absent,
-    _AllOf,
-    _AnyOf,
     _AnythingBut,
     _Atom,
     _Both,
     _Eq,
     _IgnoreCase,
-    _Leaf,
-    _Negation,
     _Prefix,
     _Present,
     _Range,
@@ -47,6 +40,8 @@ from ._dsl import (
     is_true,
     normalize,
 )
+from ._criteria import Filter, FilterCriteria
+from ._expr import Expression, LocalPredicate, _AllOf, _AnyOf, _Leaf, _Negation
 from ._pattern import MAX_PATTERN_LENGTH, MAX_SUB_RULES, RESERVED_IN_OR
 
 __all__ = ["compile_filters", "dumps", "to_criteria"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import FilterNotExpressible, InvalidPattern, LimitExceeded, UsageError
-from ._dsl import Expression, LocalPredicate
 from ._evaluate import Matcher, compile_rules
+from ._expr import Expression, LocalPredicate
 from ._pattern import compact_json, expand, normalize
 
 __all__ = ["DEFAULT_MAX_FILTERS", "HARD_MAX_FILTERS", "Filter", "FilterCriteria"]

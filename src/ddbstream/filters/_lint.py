@@ -16,8 +16,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from .._errors import FilterNotExpressible, InvalidPattern, PathItem, UsageError, format_path
+from ._attribute import canonical_number
 from ._criteria import Filter, FilterCriteria
-from ._dsl import Expression, canonical_number
+from ._expr import Expression
 
 __all__ = ["Finding", "lint"]
 

@@ -22,7 +22,7 @@ from typing import Any
 import typing_extensions
 
 from .._errors import UsageError
-from ._dsl import Attribute
+from ._attribute import Attribute
 
 __all__ = ["TypeInfo", "TypedAttributes", "typed"]
 
