@@ -106,26 +106,37 @@ def create_tables(dynamodb_client: Any) -> None:
 
 
 def run_demo(dynamodb_client: Any, streams_client: Any) -> str:
-    """Run the tutorial on fresh tables through :func:`handler`; return the printed tables."""
-    from ddbstream.testing import read_stream
+    """Run the tutorial on fresh tables: the local runner reads the real stream and invokes
+    :func:`handler` as Lambda's event source mapping would. Returns the printed tables."""
+    import tempfile
+
+    from ddbstream.runner import EventSourceMapping, Runner
 
     for name in (SOURCE_TABLE, total_table(), ledger_table()):
         if name in _table_names(dynamodb_client):
             dynamodb_client.delete_table(TableName=name)
             dynamodb_client.get_waiter("table_not_exists").wait(TableName=name)
     create_tables(dynamodb_client)
-    seen: set[str] = set()
+    mapping = EventSourceMapping(
+        filter_criteria=FILTER_CRITERIA, function_response_types=("ReportBatchItemFailures",)
+    )
     out: list[str] = []
+    checkpoints = tempfile.TemporaryDirectory(prefix="ddbstream-demo-")
 
-    def step(title: str) -> None:
-        records = [
-            r
-            for r in read_stream(streams_client, table_name=SOURCE_TABLE)
-            if r["dynamodb"]["SequenceNumber"] not in seen
-        ]
-        seen.update(r["dynamodb"]["SequenceNumber"] for r in records)
-        response = handler({"Records": records}, None)
-        out.append(f"-- {title}: {len(records)} stream records -> {response}")
+    def step(title: str, checkpoint: str) -> None:
+        runner = Runner(
+            handler,
+            table_name=SOURCE_TABLE,
+            mapping=mapping,
+            dynamodb_client=dynamodb_client,
+            streams_client=streams_client,
+            checkpoint=checkpoint,
+        )
+        stats = runner.run(until_idle=True)
+        out.append(
+            f"-- {title}: the runner read {stats.records_read} stream records, "
+            f"{stats.invocations} invocation(s), {stats.records_failed} failed"
+        )
         out.append(_tables(dynamodb_client))
 
     def put(txn: str, amount: str) -> None:
@@ -139,28 +150,33 @@ def run_demo(dynamodb_client: Any, streams_client: Any) -> str:
             },
         )
 
-    put("T1", "100")
-    put("T2", "300")
-    step("two transactions (100 + 300)")
-    put("T1", "150")
-    step("T1 modified to 150")
-    key = {"InvoiceNumber": {"S": "ABC"}, "TransactionId": {"S": "T2"}}
-    dynamodb_client.delete_item(TableName=SOURCE_TABLE, Key=key)
-    step("T2 deleted")
-    records = read_stream(streams_client, table_name=SOURCE_TABLE)
-    response = handler({"Records": records}, None)
-    out.append(f"-- the whole stream redelivered: {response}")
-    out.append(_tables(dynamodb_client))
-    naive = sum(
+    with checkpoints as folder:
+        resume = f"{folder}/checkpoints.sqlite3"
+        put("T1", "100")
+        put("T2", "300")
+        step("two transactions (100 + 300)", resume)
+        put("T1", "150")
+        step("T1 modified to 150", resume)
+        key = {"InvoiceNumber": {"S": "ABC"}, "TransactionId": {"S": "T2"}}
+        dynamodb_client.delete_item(TableName=SOURCE_TABLE, Key=key)
+        step("T2 deleted", resume)
+        step("the whole stream redelivered from TRIM_HORIZON (no checkpoint)", ":memory:")
+    amounts = [
         Decimal(r["dynamodb"]["NewImage"]["Amount"]["N"])
-        for r in records
+        for r in _stream(streams_client)
         if "NewImage" in r["dynamodb"]
-    )
+    ]
     out.append(
-        f"(the tutorial's ADD-NewImage.Amount handler would show {naive} after one delivery "
-        f"and {2 * naive} after this redelivery; the exact total is 150)"
+        f"(the tutorial's ADD-NewImage.Amount handler would show {sum(amounts)} after one "
+        f"delivery and {2 * sum(amounts)} after this redelivery; the exact total is 150)"
     )
     return "\n".join(out)
+
+
+def _stream(streams_client: Any) -> list[dict[str, Any]]:
+    from ddbstream.testing import read_stream
+
+    return read_stream(streams_client, table_name=SOURCE_TABLE)
 
 
 def _tables(client: Any) -> str:

@@ -104,8 +104,11 @@ def create_tables(dynamodb_client: Any) -> None:
 
 
 def run_demo(dynamodb_client: Any, streams_client: Any) -> str:
-    """Run the tutorial on a fresh table through :func:`handler`; return the printed tables."""
-    from ddbstream.testing import read_stream
+    """Run the tutorial on a fresh table: the local runner reads the real stream and invokes
+    :func:`handler` as Lambda's event source mapping would. Returns the printed tables."""
+    import tempfile
+
+    from ddbstream.runner import EventSourceMapping, Runner
 
     name = game_table()
     try:
@@ -114,19 +117,27 @@ def run_demo(dynamodb_client: Any, streams_client: Any) -> str:
     except dynamodb_client.exceptions.ResourceNotFoundException:
         pass
     create_tables(dynamodb_client)
-    seen: set[str] = set()
     out: list[str] = []
 
-    def step(title: str) -> None:
-        # Delivered WITHOUT the filter: the handler's own TOTAL/LEDGER writes come back too.
-        records = [
-            r
-            for r in read_stream(streams_client, table_name=name)
-            if r["dynamodb"]["SequenceNumber"] not in seen
-        ]
-        seen.update(r["dynamodb"]["SequenceNumber"] for r in records)
-        response = handler({"Records": records}, None)
-        out.append(f"-- {title}: {len(records)} stream records -> {response}")
+    def step(title: str, checkpoint: str, *, filtered: bool = True) -> None:
+        mapping = EventSourceMapping(
+            filter_criteria=FILTER_CRITERIA if filtered else None,
+            function_response_types=("ReportBatchItemFailures",),
+        )
+        runner = Runner(
+            handler,
+            table_name=name,
+            mapping=mapping,
+            dynamodb_client=dynamodb_client,
+            streams_client=streams_client,
+            checkpoint=checkpoint,
+        )
+        stats = runner.run(until_idle=True)
+        out.append(
+            f"-- {title}: the runner read {stats.records_read} stream records, "
+            f"{stats.records_filtered} filtered out, {stats.invocations} invocation(s), "
+            f"{stats.records_failed} failed"
+        )
         out.append(_table(dynamodb_client))
 
     def score(score_id: str, user: str, points: int) -> None:
@@ -136,16 +147,22 @@ def run_demo(dynamodb_client: Any, streams_client: Any) -> str:
             Item={k: ({"N": str(v)} if k == "Score" else {"S": v}) for k, v in item.items()},
         )
 
-    score("1", "alice", 50)
-    score("2", "alice", 30)
-    score("3", "bob", 70)
-    step("three scores")
-    score("2", "alice", 45)
-    dynamodb_client.delete_item(
-        TableName=name, Key={"PK": {"S": "SCORE#3"}, "SK": {"S": "USER#bob"}}
-    )
-    step("score 2 raised to 45, score 3 deleted")
-    step("the handler's own writes come back (no filter)")
+    with tempfile.TemporaryDirectory(prefix="ddbstream-demo-") as folder:
+        resume = f"{folder}/checkpoints.sqlite3"
+        score("1", "alice", 50)
+        score("2", "alice", 30)
+        score("3", "bob", 70)
+        step("three scores", resume)
+        score("2", "alice", 45)
+        dynamodb_client.delete_item(
+            TableName=name, Key={"PK": {"S": "SCORE#3"}, "SK": {"S": "USER#bob"}}
+        )
+        step("score 2 raised to 45, score 3 deleted", resume)
+        step(
+            "the whole stream again WITHOUT the filter (the handler's own writes come back)",
+            ":memory:",
+            filtered=False,
+        )
     return "\n".join(out)
 
 

@@ -316,8 +316,10 @@ def test_run_demo_prints_the_tutorial_tables(
         text = invoice.run_demo(dynamodb_client, dynamodbstreams_client)
         lines = [line.split("|") for line in text.splitlines() if line.startswith("  ABC")]
         assert [line[1].strip() for line in lines] == ["400", "450", "150", "150"]
+        assert text.count("the runner read") == 4  # every step goes through the local runner
         text = game.run_demo(dynamodb_client, dynamodbstreams_client)
         assert "USER#alice         | TOTAL      | 95" in text
+        assert "5 filtered out" in text  # the FILTER_CRITERIA kept the handler's own writes out
         assert json.dumps(text)  # printable
     finally:
         _drop(
