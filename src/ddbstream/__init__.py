@@ -24,6 +24,7 @@ from ._errors import (
     ImageValidationError,
     InvalidPattern,
     LimitExceeded,
+    TransientError,
     UsageError,
 )
 from ._version import __version__
@@ -56,6 +57,7 @@ __all__ = [
     "StreamEvent",
     "StreamRecord",
     "StreamViewType",
+    "TransientError",
     "TumblingWindow",
     "UsageError",
     "Window",
@@ -101,6 +103,7 @@ for _error in (
     ImageValidationError,
     InvalidPattern,
     LimitExceeded,
+    TransientError,
     UsageError,
 ):
     _error.__module__ = "ddbstream"

@@ -9,8 +9,9 @@ do not know ddbstream::
     ├── ImageValidationError(DDBStreamError, ValueError) image does not fit the model
     ├── InvalidPattern(DDBStreamError, ValueError)       filter pattern AWS would reject
     ├── FilterNotExpressible(DDBStreamError, ValueError) DSL expression Lambda cannot evaluate
-    ├── LimitExceeded(DDBStreamError, ValueError)        an AWS limit (filters, 4096 chars, 1 MB state)
+    ├── LimitExceeded(DDBStreamError, ValueError)        an AWS limit (filters, pattern, state)
     ├── AggregationError(DDBStreamError, ValueError)     a total that cannot be kept exactly
+    ├── TransientError(DDBStreamError, RuntimeError)     a write that may succeed when retried
     └── UsageError(DDBStreamError, RuntimeError)         misuse of the API or of an environment
 
 Data errors carry ``event_id``, ``sequence_number`` and ``path`` (a tuple, like pydantic's
@@ -30,6 +31,7 @@ __all__ = [
     "ImageValidationError",
     "InvalidPattern",
     "LimitExceeded",
+    "TransientError",
     "UsageError",
     "format_path",
 ]
@@ -158,3 +160,9 @@ class AggregationError(_DataError, ValueError):
 class UsageError(DDBStreamError, RuntimeError):
     """The API or the environment is used in a way that cannot work (missing java, wrong
     argument combination, a route registered twice...)."""
+
+
+class TransientError(DDBStreamError, RuntimeError):
+    """A write that may succeed when retried: throttling, a transaction conflict, an internal
+    server error, or a lost response (the write may have landed). The aggregation engine retries
+    it with jittered exponential backoff; raise it from a fault hook to simulate one."""

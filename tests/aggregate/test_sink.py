@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ddbstream.aggregate import BatchResult, Retry
+from ddbstream.aggregate import AggregateResult, Retry
 
 
 @given(attempt=st.integers(0, 30), base=st.floats(0, 1), cap=st.floats(0, 5))
@@ -18,11 +18,11 @@ def test_backoff_is_full_jitter_capped(attempt: int, base: float, cap: float) ->
 
 
 def test_response_lists_every_unapplied_record_in_batch_order() -> None:
-    result = BatchResult(
+    result = AggregateResult(
         processed=("1",), failed=("3",), not_attempted=("2",), unapplied=("2", "3")
     )
     assert not result.ok
     assert result.response() == {
         "batchItemFailures": [{"itemIdentifier": "2"}, {"itemIdentifier": "3"}]
     }
-    assert BatchResult(processed=("1",)).ok
+    assert AggregateResult(processed=("1",)).ok

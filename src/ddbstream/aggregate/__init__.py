@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ._delta import Change
 from ._measures import DYNAMODB_CONTEXT, Average, Count, Latest, Max, Measure, Min, Sum
 from ._memory import MemorySink
-from ._result import BatchResult
+from ._result import AggregateResult
 from ._sink import Retry, Sink, TransientError
 from ._spec import Aggregator
 
@@ -24,12 +24,12 @@ if TYPE_CHECKING:
     from ._window import handle_window
 
 __all__ = [
-    "DYNAMODB_CONTEXT",
+    "AggregateResult",
     "Aggregator",
     "Average",
-    "BatchResult",
     "Change",
     "Count",
+    "DYNAMODB_CONTEXT",
     "DynamoDBSink",
     "GroupLedger",
     "Latest",
@@ -46,9 +46,9 @@ __all__ = [
 ]
 
 for _name in (
+    "AggregateResult",
     "Aggregator",
     "Average",
-    "BatchResult",
     "Change",
     "Count",
     "Latest",
@@ -59,7 +59,6 @@ for _name in (
     "Retry",
     "Sink",
     "Sum",
-    "TransientError",
 ):
     globals()[_name].__module__ = __name__
 del _name

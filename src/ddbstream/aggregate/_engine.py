@@ -1,4 +1,4 @@
-"""The engine: one batch of records in, exact group totals in the sink, a BatchResult out.
+"""The engine: one batch of records in, exact group totals in the sink, a AggregateResult out.
 
 1. Each record becomes a :class:`~ddbstream.aggregate._delta.Change`; a record that cannot be
    aggregated fails its whole item for this batch (its later records must not overtake it).
@@ -20,7 +20,7 @@ from .._errors import AggregationError, DDBStreamError
 from .._records import StreamRecord
 from ._delta import Change, ItemId, change_of
 from ._plan import Unit, pack, transaction, units_of
-from ._result import BatchResult
+from ._result import AggregateResult
 from ._sink import GroupRejected, Sink, TransientError
 
 if TYPE_CHECKING:
@@ -48,10 +48,10 @@ class _Ledger:
             target.update(c.index for c in unit.changes)
         self.errors.append(error)
 
-    def result(self) -> BatchResult:
+    def result(self) -> AggregateResult:
         ids = self.identifiers
         bad = self.failed | self.not_attempted
-        return BatchResult(
+        return AggregateResult(
             processed=tuple(ids[i] for i in range(len(ids)) if i not in bad),
             failed=tuple(ids[i] for i in sorted(self.failed)),
             not_attempted=tuple(ids[i] for i in sorted(self.not_attempted - self.failed)),
@@ -195,7 +195,7 @@ def commit_units(
     *,
     identifiers: Sequence[str],
     sleep: Callable[[float], None] = time.sleep,
-) -> BatchResult:
+) -> AggregateResult:
     """Commit prepared units (their changes' ``index`` points into ``identifiers``)."""
     book = _Ledger(list(identifiers))
     _commit_units(spec, sink, units, book, sleep)
@@ -208,7 +208,7 @@ def run(
     records: Sequence[StreamRecord[Any]],
     *,
     sleep: Callable[[float], None] = time.sleep,
-) -> BatchResult:
+) -> AggregateResult:
     """Aggregate ``records`` (one delivery, in delivery order) into ``sink``."""
     book = _Ledger([r.item_identifier for r in records])
     changes = _changes(spec, records, book)

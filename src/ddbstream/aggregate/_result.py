@@ -7,11 +7,11 @@ from typing import Any
 
 from .._errors import DDBStreamError
 
-__all__ = ["BatchResult"]
+__all__ = ["AggregateResult"]
 
 
 @dataclass(frozen=True, slots=True)
-class BatchResult:
+class AggregateResult:
     """What happened to each record of a batch; nothing is lost silently.
 
     Attributes:
@@ -26,7 +26,7 @@ class BatchResult:
             partial batch response reports.
 
     Example:
-        >>> BatchResult(processed=("1",), failed=("2",), unapplied=("2",)).response()
+        >>> AggregateResult(processed=("1",), failed=("2",), unapplied=("2",)).response()
         {'batchItemFailures': [{'itemIdentifier': '2'}]}
     """
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .._errors import AggregationError, DDBStreamError
+from .._errors import AggregationError, TransientError
 
 if TYPE_CHECKING:
     from ._delta import ItemId
@@ -22,12 +22,6 @@ if TYPE_CHECKING:
     from ._spec import Aggregator
 
 __all__ = ["GroupRejected", "Retry", "Sink", "TransientError"]
-
-
-class TransientError(DDBStreamError):
-    """A write that may succeed when retried: throttling, a transaction conflict, an internal
-    server error, or a lost response (the write may have landed). The engine retries it with
-    jittered exponential backoff; raise it from a fault hook to simulate one."""
 
 
 class GroupRejected(AggregationError):

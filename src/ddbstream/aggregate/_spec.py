@@ -17,7 +17,7 @@ from .._errors import UsageError
 from .._records import StreamEvent, StreamRecord
 from ._delta import Deltas, change_of, merge_deltas
 from ._engine import run
-from ._result import BatchResult
+from ._result import AggregateResult
 from ._sink import Sink
 
 __all__ = ["Aggregator"]
@@ -133,7 +133,7 @@ class Aggregator:
             )
         return self.sink
 
-    def apply(self, records: Sequence[StreamRecord[Any]] | Any) -> BatchResult:
+    def apply(self, records: Sequence[StreamRecord[Any]] | Any) -> AggregateResult:
         """Aggregate one delivery (a Lambda event or a sequence of records) into the sink."""
         if not isinstance(records, Sequence) or isinstance(records, (str, bytes)):
             records = StreamEvent.parse(records).records
