@@ -1,4 +1,26 @@
 """Test-suite configuration. The DynamoDB Local fixtures come from the ddbstream pytest plugin
-(``pytest11`` entry point); pytester is used to test that plugin."""
+(``pytest11`` entry point); pytester is used to test that plugin.
+
+Hypothesis profiles: ``dev`` (default) and ``ci`` (set by ``.ci/run`` through
+``HYPOTHESIS_PROFILE``): no deadline, because the shared 2-core CI machine runs DynamoDB Local
+beside the tests and timings are not what these properties are about, and derandomized in CI
+so that a red build is reproducible from its log.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
 
 pytest_plugins = ["pytester"]
+
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci",
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
