@@ -17,7 +17,8 @@ CASES = sorted(EXAMPLES.rglob("*_event.json"))
 
 def _load(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"example_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # pydantic resolves postponed annotations through it
     spec.loader.exec_module(module)
