@@ -95,19 +95,10 @@ _LAZY: dict[str, str] = {
 }
 _SUBPACKAGES = frozenset({"aggregate", "filters", "runner", "testing"})
 
-for _error in (
-    AggregationError,
-    DDBStreamError,
-    DecodeError,
-    FilterNotExpressible,
-    ImageValidationError,
-    InvalidPattern,
-    LimitExceeded,
-    TransientError,
-    UsageError,
-):
-    _error.__module__ = "ddbstream"
-del _error
+for _value in list(globals().values()):
+    if isinstance(_value, type) and issubclass(_value, DDBStreamError):
+        _value.__module__ = __name__
+del _value
 
 
 def __getattr__(name: str) -> Any:
