@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ddbstream import AggregationError
+from ddbstream import AggregationError, UsageError
 from ddbstream.aggregate import (
     Aggregator,
     Count,
@@ -245,6 +245,46 @@ def test_repr_is_the_constructor() -> None:
     assert (
         repr(DynamoDBSink("T", key="K", ledger=None)) == "DynamoDBSink('T', key='K', ledger=None)"
     )
+
+
+def test_the_default_client_leaves_validation_to_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A table name botocore would refuse (< 3 characters) reaches the (absent) server: the
+    # default client does not validate, so the write fails as unanswered, not as a UsageError.
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "x")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    sink = DynamoDBSink("ab", key="Group", ledger=Ledger(table="cd"), retry=Retry(attempts=1))
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    result = aggregator.apply(b.lambda_event(b.insert(_invoice("1", 100))))
+    assert sink.client is sink.client
+    assert len(result.failed) == 1
+    assert "did not answer" in str(result.errors[0])
+
+
+def test_a_request_refused_by_a_validating_client_is_a_usage_error_not_retried() -> None:
+    from botocore.exceptions import ParamValidationError
+
+    class Refusing:
+        calls = 0
+
+        def transact_write_items(self, **_: Any) -> None:
+            self.calls += 1
+            raise ParamValidationError(report="Invalid length for parameter TableName")
+
+    client = Refusing()
+    sink = DynamoDBSink("Totals", key="Group", ledger=Ledger(table="L"), client=client)
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    with pytest.raises(UsageError, match="botocore refused"):
+        aggregator.apply(b.lambda_event(b.insert(_invoice("1", 100))))
+    assert client.calls == 1
 
 
 def test_a_replay_from_an_earlier_checkpoint_is_dropped_by_the_watermarks(
