@@ -90,7 +90,9 @@ class Image(Mapping[str, Any]):
         (Decimal('12.5'), {'N': '12.5'})
     """
 
-    __slots__ = ("_cache", "_event_id", "_name", "_raw", "_sequence_number")
+    # ``_where`` locates errors: an ``(event_id, sequence_number)`` pair, or the StreamRecord
+    # the image belongs to (read only when an error is raised, so building an image is cheap).
+    __slots__ = ("_cache", "_name", "_raw", "_where")
 
     def __init__(
         self,
@@ -109,9 +111,18 @@ class Image(Mapping[str, Any]):
             )
         self._raw = raw
         self._name = name
-        self._event_id = event_id
-        self._sequence_number = sequence_number
+        self._where: Any = (event_id, sequence_number)
         self._cache: dict[str, Any] = {}
+
+    @property
+    def _event_id(self) -> str | None:
+        where = self._where
+        return where[0] if type(where) is tuple else where._record.get("eventID")  # type: ignore[no-any-return]
+
+    @property
+    def _sequence_number(self) -> str | None:
+        where = self._where
+        return where[1] if type(where) is tuple else where.sequence_number  # type: ignore[no-any-return]
 
     def __getitem__(self, name: str) -> Any:
         value = self._cache.get(name, _MISSING)
@@ -253,8 +264,11 @@ class StreamRecord(Generic[T]):
         (<EventName.INSERT: 'INSERT'>, 'a', Decimal('1'))
     """
 
+    # StreamEvent builds records without __init__ and sets only _record, _envelope, _model and
+    # the image caches (_keys, _new_image, _old_image; _new and _old with a model): _seq is read
+    # from the record on first use (StreamEvent checked every SequenceNumber in bulk) and _raw
+    # left unset means the record itself. See StreamEvent._build_plain.
     __slots__ = (
-        "_ddb",
         "_envelope",
         "_keys",
         "_model",
@@ -289,7 +303,6 @@ class StreamRecord(Generic[T]):
                 path=("dynamodb", "SequenceNumber"),
             )
         self._record = record
-        self._ddb: Mapping[str, Any] = ddb
         self._seq: str = seq
         self._envelope: Envelope = envelope
         self._raw = raw if raw is not None else record
@@ -327,14 +340,19 @@ class StreamRecord(Generic[T]):
     def sequence_number(self) -> str:
         """``dynamodb.SequenceNumber`` (digits, up to 40; compare with ``int()``). For Kinesis
         envelopes, which carry none, the Kinesis record's ``sequenceNumber``."""
-        return self._seq
+        try:
+            return self._seq
+        except AttributeError:  # built by StreamEvent, which checked it: read it now
+            seq: str = self._record["dynamodb"]["SequenceNumber"]
+            self._seq = seq
+            return seq
 
     @property
     def item_identifier(self) -> str:
         """What a partial batch response reports for this record: the SequenceNumber for
         Lambda streams, the eventID for EventBridge Pipes, the Kinesis sequence number for
         Kinesis."""
-        return self.event_id if self._envelope == "pipes" else self._seq
+        return self.event_id if self._envelope == "pipes" else self.sequence_number
 
     @property
     def envelope(self) -> Envelope:
@@ -362,7 +380,7 @@ class StreamRecord(Generic[T]):
     @property
     def event_source_arn(self) -> str | None:
         """``eventSourceARN``: the stream ARN (the Kinesis stream ARN for Kinesis)."""
-        value = self._raw.get("eventSourceARN", self._record.get("eventSourceARN"))
+        value = self.raw.get("eventSourceARN", self._record.get("eventSourceARN"))
         return value if isinstance(value, str) else None
 
     @property
@@ -377,7 +395,7 @@ class StreamRecord(Generic[T]):
     @property
     def stream_view_type(self) -> StreamViewType | None:
         """``dynamodb.StreamViewType``; None for Kinesis change records, which carry none."""
-        value = self._ddb.get("StreamViewType")
+        value = self._record["dynamodb"].get("StreamViewType")
         if value is None:
             return None
         view = _VIEW_TYPES.get(value) if isinstance(value, str) else None
@@ -392,13 +410,13 @@ class StreamRecord(Generic[T]):
     @property
     def size_bytes(self) -> int | None:
         """``dynamodb.SizeBytes``."""
-        value = self._ddb.get("SizeBytes")
+        value = self._record["dynamodb"].get("SizeBytes")
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
     def approximate_creation_time(self) -> _dt.datetime | None:
         """``dynamodb.ApproximateCreationDateTime`` as an aware UTC datetime."""
-        value = self._ddb.get("ApproximateCreationDateTime")
+        value = self._record["dynamodb"].get("ApproximateCreationDateTime")
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -409,7 +427,8 @@ class StreamRecord(Generic[T]):
             )
         seconds = float(value)
         if self._envelope == "kinesis":
-            micro = self._ddb.get("ApproximateCreationDateTimePrecision") == "MICROSECOND"
+            precision = self._record["dynamodb"].get("ApproximateCreationDateTimePrecision")
+            micro = precision == "MICROSECOND"
             seconds = value / (1_000_000 if micro else 1000)
         try:
             return _epoch_to_datetime(seconds)
@@ -439,20 +458,23 @@ class StreamRecord(Generic[T]):
     # -- images -----------------------------------------------------------------------------
 
     def _image(self, field: str) -> Image | None:
-        raw = self._ddb.get(field)
+        raw = self._record["dynamodb"].get(field)
         if raw is None:
             return None
         if type(raw) is dict:
-            # What Image(...) does, without the keyword call and the Mapping check.
+            # What Image(...) does, without the keyword call and the Mapping check; errors
+            # read the event id and sequence number from this record.
             image = _new_object(Image)
             image._raw = raw
             image._name = field
-            image._event_id = self._record.get("eventID")
-            image._sequence_number = self._seq
+            image._where = self
             image._cache = {}
             return image
         return Image(
-            raw, name=field, event_id=self._record.get("eventID"), sequence_number=self._seq
+            raw,
+            name=field,
+            event_id=self._record.get("eventID"),
+            sequence_number=self.sequence_number,
         )
 
     @property
@@ -503,9 +525,9 @@ class StreamRecord(Generic[T]):
         return StreamRecord(
             self._record,
             envelope=self._envelope,
-            raw=self._raw,
+            raw=self.raw,
             model=model,
-            sequence_number=self._seq,
+            sequence_number=self.sequence_number,
         )
 
     def _typed(self, image: Image | None) -> Any:
@@ -516,6 +538,8 @@ class StreamRecord(Generic[T]):
     @property
     def new(self) -> T | None:
         """The new image as the bound model (or the :class:`Image` without a model)."""
+        if self._model is None:
+            return self.new_image  # type: ignore[return-value]
         value: T | None = self._new  # a plain annotation: cast() is a call
         if value is _MISSING:
             value = self._new = self._typed(self.new_image)
@@ -524,6 +548,8 @@ class StreamRecord(Generic[T]):
     @property
     def old(self) -> T | None:
         """The old image as the bound model (or the :class:`Image` without a model)."""
+        if self._model is None:
+            return self.old_image  # type: ignore[return-value]
         value: T | None = self._old  # a plain annotation: cast() is a call
         if value is _MISSING:
             value = self._old = self._typed(self.old_image)
@@ -566,7 +592,10 @@ class StreamRecord(Generic[T]):
     @property
     def raw(self) -> Mapping[str, Any]:
         """The envelope's own record, as the caller passed it."""
-        return self._raw
+        try:
+            return self._raw
+        except AttributeError:  # built by StreamEvent from a Lambda or Pipes record
+            return self._record
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StreamRecord):
@@ -578,12 +607,12 @@ class StreamRecord(Generic[T]):
         )
 
     def __hash__(self) -> int:
-        return hash((self._envelope, self._record.get("eventID"), self._seq))
+        return hash((self._envelope, self._record.get("eventID"), self.sequence_number))
 
     def __repr__(self) -> str:
         return (
-            f"<StreamRecord {self._record.get('eventName')} seq={self._seq} "
-            f"keys={dict(self._ddb.get('Keys') or {})!r}>"
+            f"<StreamRecord {self._record.get('eventName')} seq={self.sequence_number} "
+            f"keys={dict(self._record['dynamodb'].get('Keys') or {})!r}>"
         )
 
 
@@ -740,33 +769,59 @@ class StreamEvent(Generic[T]):
         return self._records
 
     def _build_plain(self) -> tuple[StreamRecord[T], ...]:
-        """:meth:`_build` for Lambda and Pipes records, fast for the usual well-formed dicts."""
+        """:meth:`_build` for Lambda and Pipes records, fast for the usual well-formed dicts.
+
+        The checks ``StreamRecord.__init__`` makes on each record (an object with a
+        ``dynamodb`` object whose ``SequenceNumber`` is a string of ASCII digits) run once for
+        the whole batch; each record then costs an object and a few slot stores. Anything else
+        takes :meth:`_build` record by record, which raises the error naming the record.
+        """
+        items = self._items
+        try:
+            seqs = [
+                ddb["SequenceNumber"]
+                for item in items
+                if type(item) is dict and type(ddb := item.get("dynamodb")) is dict
+            ]
+            digits = "".join(seqs)  # TypeError unless every one is a string
+        except (KeyError, TypeError):
+            digits = None
+        if (
+            digits is None
+            or len(seqs) != len(items)
+            or not digits.isascii()
+            or digits.encode().translate(None, b"0123456789")
+            or not all(seqs)
+        ):
+            return tuple(self._build(index, item) for index, item in enumerate(items))
         envelope = self._envelope
         model = self._model
+        new = _new_object
+        cls: Any = StreamRecord
         out: list[StreamRecord[T]] = []
         append = out.append
-        for item in self._items:
-            if type(item) is dict:
-                ddb = item.get("dynamodb")
-                if type(ddb) is dict:
-                    seq = ddb.get("SequenceNumber")
-                    if type(seq) is str and seq.isdigit() and seq.isascii():
-                        # What StreamRecord.__init__ does once these checks passed.
-                        record: StreamRecord[T] = _new_object(StreamRecord)
-                        record._record = item
-                        record._ddb = ddb
-                        record._seq = seq
-                        record._envelope = envelope
-                        record._raw = item
-                        record._model = model
-                        record._keys = None
-                        record._new_image = _MISSING
-                        record._old_image = _MISSING
-                        record._new = _MISSING
-                        record._old = _MISSING
-                        append(record)
-                        continue
-            append(self._build(len(out), item))
+        if model is None:
+            for item in items:
+                record: StreamRecord[T] = new(cls)
+                record._record = item
+                record._envelope = envelope
+                record._model = None
+                record._keys = None
+                record._new_image = _MISSING
+                record._old_image = _MISSING
+                append(record)
+        else:
+            for item in items:
+                record = new(cls)
+                record._record = item
+                record._envelope = envelope
+                record._model = model
+                record._keys = None
+                record._new_image = _MISSING
+                record._old_image = _MISSING
+                record._new = _MISSING
+                record._old = _MISSING
+                append(record)
         return tuple(out)
 
     def __iter__(self) -> Iterator[StreamRecord[T]]:
