@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import length_hint
 from typing import Any, Literal, Protocol, TypedDict
 
 from typing_extensions import NotRequired
@@ -238,15 +239,15 @@ def _parse_one(envelope: str, item: Any) -> StreamRecord[Any]:
     return StreamEvent.from_lambda({"Records": [item]}).records[0]
 
 
-def _records(event: StreamEvent[Any]) -> Sequence[Any]:
-    """The records of ``event`` in order. A record that does not parse but has an item
-    identifier becomes a :class:`_Broken` (it fails alone); one without an identifier fails the
-    batch."""
+def _records(event: StreamEvent[Any]) -> tuple[Sequence[Any], bool]:
+    """The records of ``event`` in order, and whether any of them is a :class:`_Broken`. A
+    record that does not parse but has an item identifier becomes a :class:`_Broken` (it fails
+    alone); one without an identifier fails the batch."""
     envelope = event.envelope
     try:
         records = event.records
         if envelope != "pipes" or all(r.item_identifier for r in records):
-            return records
+            return records, False
     except DecodeError:
         pass
     items = event.raw if envelope == "pipes" else event.raw["Records"]
@@ -268,7 +269,7 @@ def _records(event: StreamEvent[Any]) -> Sequence[Any]:
                     sequence_number=exc.sequence_number,
                 ) from exc
             out.append(_Broken(ident, item, exc))
-    return out
+    return out, any(type(r) is _Broken for r in out)
 
 
 def _guarded(step: Step) -> Step:
@@ -330,31 +331,56 @@ def run_batch(
         DecodeError: a record has no item identifier (the whole batch must be retried).
         Exception: whatever a step raised wrapped in :class:`Escalate` (not the record's fault).
     """
-    started = time.perf_counter()
-    records = _records(event)
-    if any(type(r) is _Broken for r in records):
+    perf = time.perf_counter
+    started = perf()
+    records, broken = _records(event)
+    if broken:
         step = _guarded(step)
     stop = policy is FailurePolicy.STOP
     remaining = context.get_remaining_time_in_millis if context is not None else None
-    processed: list[StreamRecord[Any]] = []
+    size = len(records)
     unmatched: list[StreamRecord[Any]] = []
     failed: list[RecordFailure] = []
     dead: list[RecordFailure] = []
+    skipped: set[int] = set()  # indexes of the failed and dead-lettered records
+    end = size  # records before this index were attempted
     not_attempted: tuple[str, ...] = ()
     deadline_reached = False
     escalated: Exception | None = None
-    loop_started = time.perf_counter()
-    for index, record in enumerate(records):
-        if remaining is not None and remaining() < deadline_margin_ms:
-            deadline_reached = True
-            not_attempted = tuple(r.item_identifier for r in records[index:])
-            break
+    # The loop body is only the step call: a failure leaves the ``for`` through the ``except``
+    # clauses, which find the record's index from what the iterator has left, handle it, and
+    # resume the loop with the next record. Processed records are the attempted ones that did
+    # not fail, sliced out once at the end.
+    it = iter(records)
+    loop_started = perf()
+    while True:
         try:
-            matched = step(record)
+            if remaining is None:
+                for record in it:
+                    if step(record) is UNMATCHED:
+                        unmatched.append(record)
+            else:
+                for record in it:
+                    try:
+                        left = remaining()
+                    except Exception as exc:  # the context's fault, not the record's
+                        raise Escalate(exc) from None
+                    if left < deadline_margin_ms:
+                        index = size - length_hint(it) - 1
+                        deadline_reached = True
+                        not_attempted = tuple(r.item_identifier for r in records[index:])
+                        end = index
+                        break
+                    if step(record) is UNMATCHED:
+                        unmatched.append(record)
+            break
         except Escalate as esc:
             escalated = esc.error
             break
         except Exception as exc:
+            index = size - length_hint(it) - 1
+            record = records[index]
+            skipped.add(index)
             failure = _failure(index, record, exc)
             if dead_letter is not None and isinstance(exc, DATA_ERRORS):
                 try:
@@ -369,25 +395,28 @@ def run_batch(
             _log_failure(failure, "failed")
             if stop:
                 not_attempted = tuple(r.item_identifier for r in records[index + 1 :])
+                end = index + 1
                 break
-            continue
-        processed.append(record)
-        if matched is UNMATCHED:
-            unmatched.append(record)
     if escalated is not None:
         raise escalated
     if loop_route is not None:
-        route_durations[loop_route] = time.perf_counter() - loop_started
+        route_durations[loop_route] = perf() - loop_started
+    attempted = records[:end]
+    processed = (
+        tuple(r for i, r in enumerate(attempted) if i not in skipped)
+        if skipped
+        else tuple(attempted)
+    )
     result = BatchResult(
         envelope=event.envelope,
         policy=policy,
-        processed=tuple(processed),
+        processed=processed,
         failed=tuple(failed),
         dead_lettered=tuple(dead),
         not_attempted=not_attempted,
         unmatched=tuple(unmatched),
         deadline_reached=deadline_reached,
-        duration=time.perf_counter() - started,
+        duration=perf() - started,
         route_durations=route_durations,
         state=state(),
     )
