@@ -25,6 +25,7 @@ import enum
 import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import repeat
 from types import MappingProxyType
 from typing import Any, Generic, Literal, cast
 
@@ -217,6 +218,7 @@ def _fail(reason: str, raw: Mapping[str, Any], *, path: tuple[PathItem, ...] = (
 
 
 _new_object = object.__new__
+_dict_get: Any = dict.get
 
 
 @functools.cache
@@ -778,17 +780,16 @@ class StreamEvent(Generic[T]):
         """
         items = self._items
         try:
-            seqs = [
-                ddb["SequenceNumber"]
-                for item in items
-                if type(item) is dict and type(ddb := item.get("dynamodb")) is dict
-            ]
-            digits = "".join(seqs)  # TypeError unless every one is a string
-        except (KeyError, TypeError):
+            # dict.get (the method of dict itself) raises TypeError for anything but a dict,
+            # so records and their "dynamodb" must be dicts; "".join wants strings.
+            seqs = list(
+                map(_dict_get, map(_dict_get, items, repeat("dynamodb")), repeat("SequenceNumber"))
+            )
+            digits = "".join(seqs)
+        except TypeError:
             digits = None
         if (
             digits is None
-            or len(seqs) != len(items)
             or not digits.isascii()
             or digits.encode().translate(None, b"0123456789")
             or not all(seqs)
