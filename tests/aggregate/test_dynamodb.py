@@ -238,12 +238,45 @@ def test_a_concurrent_change_of_a_stored_max_is_retried(dynamodb_client: Any, ta
     assert aggregator.snapshot() == {"A": {"Top": Decimal(50)}}
 
 
+def test_transactions_on_disjoint_groups_land_concurrently_and_exactly(
+    dynamodb_client: Any, tables: Any
+) -> None:
+    sink = DynamoDBSink(
+        tables(),
+        key="Group",
+        ledger=Ledger(table=tables("pk")),
+        client=dynamodb_client,
+        max_actions=10,
+        concurrency=4,
+    )
+    aggregator = Aggregator(
+        group_by=lambda i: i["Group"], measures={"Total": Sum("Amount")}, sink=sink
+    )
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event([b.insert(_invoice(str(i), i, f"G{i % 10}")) for i in range(40)])
+    first = aggregator.apply(event)
+    assert first.ok
+    assert first.transactions >= 5  # 10 groups + 40 watermarks, 10 actions per transaction
+    # redelivered: identical transactions are absorbed by their ClientRequestToken, the others
+    # (a chunk planned differently around the new record) by the watermarks
+    extra = b.insert(_invoice("40", 1000, "G0"))
+    assert aggregator.apply(b.lambda_event([*event["Records"], extra])).ok
+    assert aggregator.apply(event).ok
+    assert aggregator.snapshot() == {
+        f"G{g}": {"Total": Decimal(sum(range(g, 40, 10)) + (1000 if g == 0 else 0))}
+        for g in range(10)
+    }
+
+
 def test_repr_is_the_constructor() -> None:
     assert repr(DynamoDBSink("T", key="K", ledger=Ledger(table="L"))) == (
         "DynamoDBSink('T', key='K', ledger=Ledger(table='L'))"
     )
     assert (
         repr(DynamoDBSink("T", key="K", ledger=None)) == "DynamoDBSink('T', key='K', ledger=None)"
+    )
+    assert repr(DynamoDBSink("T", key="K", concurrency=4)) == (
+        "DynamoDBSink('T', key='K', concurrency=4)"
     )
 
 
@@ -374,7 +407,14 @@ def test_totals_are_exact_on_dynamodb_local_through_testing_kit_schedules(
         )
     )
     ledger = data.draw(st.sampled_from([Ledger(table=tables("pk")), GroupLedger(max_items=2)]))
-    sink = DynamoDBSink(tables("g"), key="g", ledger=ledger, client=dynamodb_client, max_actions=4)
+    sink = DynamoDBSink(
+        tables("g"),
+        key="g",
+        ledger=ledger,
+        client=dynamodb_client,
+        max_actions=4,
+        concurrency=data.draw(st.sampled_from((1, 3)), label="concurrency"),
+    )
     armed: list[int | None] = [None]
 
     def before(**_: Any) -> None:

@@ -207,3 +207,105 @@ def test_a_coalesced_total_beyond_38_digits_fails_only_the_records_of_that_group
     assert result.failed == tuple(r["dynamodb"]["SequenceNumber"] for r in records[:2])
     assert "38 significant digits" in str(result.errors[0])
     assert _aggregator(sink).snapshot() == {"B": {"Total": Decimal(5), "Count": Decimal(1)}}
+
+
+def _seeded_faults(seed: int) -> Any:
+    """Faults decided by the transaction's content, so they do not depend on which of the
+    concurrently committed transactions comes first (each transaction faults at most 3 times
+    per phase, so deliveries converge)."""
+    import random
+    import threading
+
+    seen: dict[tuple[str, str], int] = {}
+    lock = threading.Lock()
+
+    def fault(tx: Any, phase: str) -> None:
+        with lock:
+            n = seen[(tx.token, phase)] = seen.get((tx.token, phase), 0) + 1
+        roll = random.Random(f"{seed}:{tx.token}:{phase}:{n}").random()
+        if n > 3 or roll >= 0.3:
+            return
+        if roll < 0.2:
+            raise TransientError(f"injected {phase}")
+        raise Crash(phase)
+
+    return fault
+
+
+@PROPERTY
+@given(
+    history=histories(),
+    data=st.data(),
+    lanes=st.integers(1, 3),
+    seed=st.integers(0, 2**16),
+    max_actions=st.integers(3, 6),
+    concurrency=st.integers(2, 4),
+    inline=st.booleans(),
+)
+def test_concurrent_transactions_keep_totals_exact_under_faults(
+    history, data, lanes, seed, max_actions, concurrency, inline
+) -> None:
+    sink = MemorySink(
+        retry=FAST,
+        fault=_seeded_faults(seed),
+        max_actions=max_actions,
+        concurrency=concurrency,
+        inline_marks=inline,
+    )
+    aggregator = _aggregator(sink)
+    deliver(data, history.records, aggregator.handle, lanes=lanes)
+    assert aggregator.snapshot() == history.expected(_where)
+
+
+def test_transactions_on_disjoint_groups_are_committed_concurrently() -> None:
+    import threading
+
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    event = b.lambda_event([b.insert(_invoice(str(i), 10, group=f"G{i}")) for i in range(2)])
+    both_in_flight = threading.Barrier(2, timeout=10)  # broken if they run one after the other
+
+    def fault(tx: Any, phase: str) -> None:
+        if phase == "before":
+            both_in_flight.wait()
+
+    sink = MemorySink(max_actions=3, concurrency=2, fault=fault)  # one item per transaction
+    result = _aggregator(sink).apply(event)
+    assert result.ok
+    assert result.transactions == 2 == sink.commits
+
+
+def test_one_failed_transaction_of_a_wave_fails_only_its_records() -> None:
+    b = EventBuilder("Transactions", keys=("TransactionId",))
+    records = [
+        b.insert(_invoice("0", 1, group="G0")),
+        b.insert(_invoice("1", 2, group="G1")),
+        b.insert(_invoice("2", 4, group="G0")),
+    ]
+    broken = [True]
+
+    def fault(tx: Any, phase: str) -> None:
+        if broken[0] and phase == "before" and any(g == "G0" for g, _ in tx.groups):
+            raise TransientError("throttled")
+
+    sink = MemorySink(max_actions=3, concurrency=2, retry=FAST, fault=fault)
+    aggregator = _aggregator(sink)
+    result = aggregator.apply(b.lambda_event(records))
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+    assert result.unapplied == (seqs[0], seqs[2])
+    assert result.processed == (seqs[1],)
+    assert aggregator.snapshot() == {"G1": {"Total": Decimal(2), "Count": Decimal(1)}}
+    broken[0] = False  # Lambda retries from the lowest failed record: the whole batch again
+    again = aggregator.apply(b.lambda_event(records))
+    assert again.ok
+    assert again.duplicates == 1
+    assert aggregator.snapshot() == {
+        "G0": {"Total": Decimal(5), "Count": Decimal(2)},
+        "G1": {"Total": Decimal(2), "Count": Decimal(1)},
+    }
+
+
+def test_a_concurrency_below_one_is_refused() -> None:
+    from ddbstream import UsageError
+
+    with pytest.raises(UsageError, match="concurrency"):
+        MemorySink(concurrency=0)

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ddbstream.aggregate import Aggregator, Sum
 from ddbstream.aggregate._delta import Change
-from ddbstream.aggregate._plan import pack, transaction, units_of
+from ddbstream.aggregate._plan import pack, transaction, units_of, waves
 
 SPEC = Aggregator(group_by=lambda i: i["g"], measures={"T": Sum("n")})
 
@@ -42,12 +42,15 @@ def _changes(raw: list[tuple[int, set[int], int]]) -> list[Change]:
     max_actions=st.integers(3, 8),
     marks=st.booleans(),
     max_items=st.none() | st.integers(1, 3),
+    separate=st.booleans(),
 )
 def test_chunks_respect_the_limits_and_keep_items_whole(
-    raw: Any, max_actions: int, marks: bool, max_items: int | None
+    raw: Any, max_actions: int, marks: bool, max_items: int | None, separate: bool
 ) -> None:
     units = units_of(_changes(raw), max_groups=max_actions - (1 if marks else 0))
-    chunks = pack(units, max_actions=max_actions, marks=marks, max_items=max_items)
+    chunks = pack(
+        units, max_actions=max_actions, marks=marks, max_items=max_items, separate_groups=separate
+    )
     assert [u for chunk in chunks for u in chunk] == units
     for chunk in chunks:
         groups = set().union(*(u.groups for u in chunk))
@@ -96,3 +99,39 @@ def test_inline_transactions_write_every_touched_group_with_its_items_watermarks
         ("B", [(7, 7)]),
     ]
     assert tx.token != transaction(SPEC, [unit], marks=True).token
+
+
+@given(
+    raw=changes_lists,
+    max_actions=st.integers(3, 8),
+    marks=st.booleans(),
+    width=st.integers(1, 4),
+)
+def test_waves_hold_chunks_of_disjoint_items_and_groups_in_order(
+    raw: Any, max_actions: int, marks: bool, width: int
+) -> None:
+    units = units_of(_changes(raw), max_groups=max_actions - (1 if marks else 0))
+    chunks = pack(units, max_actions=max_actions, marks=marks, separate_groups=width > 1)
+    assert [u for chunk in chunks for u in chunk] == units
+    planned = waves(chunks, width=width)
+    assert [c for wave in planned for c in wave] == chunks
+    for wave in planned:
+        assert 1 <= len(wave) <= width
+        for i, first in enumerate(wave):
+            for second in wave[i + 1 :]:
+                assert not {u.item for u in first} & {u.item for u in second}
+                assert not set().union(*(u.groups for u in first)) & set().union(
+                    *(u.groups for u in second)
+                )
+
+
+def test_a_chunk_is_cut_before_the_units_sharing_a_group_with_the_next() -> None:
+    # items 0, 1 in group 0; items 2, 3, 4 in group 1; each unit: 1 group + 1 watermark
+    raw = [(0, {0}, 1), (1, {0}, 1), (2, {1}, 1), (3, {1}, 1), (4, {1}, 1)]
+    units = units_of(_changes(raw), max_groups=5)
+    chunks = pack(units, max_actions=6, marks=True, separate_groups=True)
+    assert [[u.item[1][0][1] for u in c] for c in chunks] == [["0", "1"], ["2", "3", "4"]]
+    dense = pack(units, max_actions=6, marks=True)
+    assert [[u.item[1][0][1] for u in c] for c in dense] == [["0", "1", "2", "3"], ["4"]]
+    assert len(waves(chunks, width=2)) == 1
+    assert len(waves(chunks, width=1)) == 2

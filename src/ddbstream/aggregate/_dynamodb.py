@@ -90,6 +90,11 @@ class DynamoDBSink:
             botocore's check costs about 0.3 ms per transaction action).
         max_actions: actions per transaction (DynamoDB's limit is 100).
         retry: backoff for throttling, transaction conflicts and lost responses.
+        concurrency: transactions of one batch committed at once (threads; default 1, one
+            after the other). Only transactions that touch disjoint source items and groups run
+            together, so they never conflict and each item's records still land in order. It
+            pays where a request waits on the network (DynamoDB in AWS, batches of several
+            transactions); on DynamoDB Local on a small machine it gains nothing.
         clock: returns the current time (for ``updated_attribute`` and the TTL).
 
     Additive measures (:class:`Sum`, :class:`Count`, :class:`Average`) are written with ``ADD``
@@ -112,10 +117,14 @@ class DynamoDBSink:
         client: Any = None,
         max_actions: int = 100,
         retry: Retry = _DEFAULT_RETRY,
+        concurrency: int = 1,
         clock: Callable[[], _dt.datetime] | None = None,
     ) -> None:
         if not 3 <= max_actions <= 100:
             raise UsageError(f"{max_actions=} must be between 3 and 100 (DynamoDB's limit)")
+        if concurrency < 1:
+            raise UsageError(f"{concurrency=} must be at least 1")
+        self.concurrency = concurrency
         self.table = table
         self.key = key
         self.updated_attribute = updated_attribute
@@ -134,6 +143,8 @@ class DynamoDBSink:
             parts.append(f"updated_attribute={self.updated_attribute!r}")
         if self.ledger != Ledger():
             parts.append(f"ledger={self.ledger!r}")
+        if self.concurrency != 1:
+            parts.append(f"concurrency={self.concurrency!r}")
         return f"DynamoDBSink({', '.join(parts)})"
 
     # -- Sink protocol ------------------------------------------------------------------------

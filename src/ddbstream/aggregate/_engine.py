@@ -2,7 +2,9 @@
 
 1. Each record becomes a :class:`~ddbstream.aggregate._delta.Change`; a record that cannot be
    aggregated fails its whole item for this batch (its later records must not overtake it).
-2. Changes become per-item units, packed into transactions (``_plan``).
+2. Changes become per-item units, packed into transactions (``_plan``). Transactions that touch
+   disjoint items and groups form waves; a wave's transactions are committed concurrently (up to
+   the sink's ``concurrency``), waves one after the other.
 3. Each transaction is committed optimistically (no reads). When a watermark condition fails,
    the stored watermark says which records an earlier delivery already applied: they are
    dropped and the transaction is rebuilt and retried. Transient errors are retried with
@@ -19,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .._errors import AggregationError, DDBStreamError
 from .._records import StreamRecord
 from ._delta import Change, ItemId, change_of
-from ._plan import Unit, pack, transaction, units_of
+from ._plan import Unit, pack, transaction, units_of, waves
 from ._result import AggregateResult
 from ._sink import GroupRejected, Sink, TransientError
 
@@ -47,6 +49,15 @@ class _Ledger:
             self.failed_items.add(unit.item)
             target.update(c.index for c in unit.changes)
         self.errors.append(error)
+
+    def merge(self, other: _Ledger) -> None:
+        """Add the bookkeeping of a chunk committed on its own (concurrently)."""
+        self.failed |= other.failed
+        self.not_attempted |= other.not_attempted
+        self.errors.extend(other.errors)
+        self.failed_items |= other.failed_items
+        self.transactions += other.transactions
+        self.duplicates += other.duplicates
 
     def result(self) -> AggregateResult:
         ids = self.identifiers
@@ -160,6 +171,36 @@ def _commit_chunk(
     return True
 
 
+def _commit_wave(
+    spec: Aggregator,
+    sink: Sink,
+    runs: list[list[Unit]],
+    book: _Ledger,
+    sleep: Callable[[float], None],
+) -> DDBStreamError | None:
+    """Commit chunks that touch disjoint items and groups, concurrently when there are several;
+    the error that stopped one of them, if retries ran out."""
+    if len(runs) == 1:
+        ok = _commit_chunk(spec, sink, runs[0], book, sleep)
+        return None if ok else book.errors[-1]
+    from concurrent.futures import ThreadPoolExecutor
+
+    books = [_Ledger(book.identifiers) for _ in runs]
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        futures = [
+            pool.submit(_commit_chunk, spec, sink, run, sub, sleep)
+            for run, sub in zip(runs, books, strict=True)
+        ]
+    stopped: DDBStreamError | None = None
+    for future, sub in zip(futures, books, strict=True):
+        future.result()  # a crash in any chunk is the handler's crash (the others have ended)
+        book.merge(sub)
+    for future, sub in zip(futures, books, strict=True):
+        if not future.result():
+            stopped = sub.errors[-1]
+    return stopped
+
+
 def _commit_units(
     spec: Aggregator,
     sink: Sink,
@@ -168,23 +209,32 @@ def _commit_units(
     sleep: Callable[[float], None],
 ) -> None:
     inline = _inline(sink)
+    width = max(1, int(getattr(sink, "concurrency", 1)))
     chunks = pack(
         units,
         max_actions=sink.max_actions,
         marks=sink.exactly_once and not inline,
         max_items=getattr(sink, "max_items", None) if inline else None,
+        separate_groups=width > 1,
     )
-    for position, chunk in enumerate(chunks):
-        live = [u for u in chunk if u.item not in book.failed_items]
-        skipped = [u for u in chunk if u.item in book.failed_items]
-        if skipped:
-            book.fail(
-                skipped, AggregationError("an earlier part of this item failed"), attempted=False
-            )
-        if not _commit_chunk(spec, sink, live, book, sleep):
-            rest = [u for later in chunks[position + 1 :] for u in later]
+    planned = waves(chunks, width=width)
+    for position, wave in enumerate(planned):
+        runs = []
+        for chunk in wave:
+            live = [u for u in chunk if u.item not in book.failed_items]
+            skipped = [u for u in chunk if u.item in book.failed_items]
+            if skipped:
+                book.fail(
+                    skipped,
+                    AggregationError("an earlier part of this item failed"),
+                    attempted=False,
+                )
+            runs.append(live)
+        stopped = _commit_wave(spec, sink, runs, book, sleep)
+        if stopped is not None:
+            rest = [u for later in planned[position + 1 :] for chunk in later for u in chunk]
             if rest:
-                book.fail(rest, book.errors[-1], attempted=False)
+                book.fail(rest, stopped, attempted=False)
             return
 
 

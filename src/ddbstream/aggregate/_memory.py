@@ -10,6 +10,7 @@ to simulate a crash of the handler between writes.
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -39,6 +40,8 @@ class MemorySink:
         retry: backoff for :class:`~ddbstream.aggregate.TransientError` raised by ``fault``.
         fault: ``fault(transaction, phase)`` called with phase ``"before"`` and ``"after"``
             applying each transaction; it may raise to inject faults.
+        concurrency: transactions of one batch committed at once, as
+            :class:`DynamoDBSink` does (default 1: one after the other, deterministic).
 
     Example:
         >>> from ddbstream.aggregate import Aggregator, MemorySink, Sum
@@ -62,10 +65,15 @@ class MemorySink:
         max_actions: int = 100,
         retry: Retry = _DEFAULT_RETRY,
         fault: Callable[[Transaction, Phase], None] | None = None,
+        concurrency: int = 1,
     ) -> None:
         if max_actions < 3:
             # one record may touch two groups (a move) and needs its watermark
             raise UsageError(f"{max_actions=} must be at least 3")
+        if concurrency < 1:
+            raise UsageError(f"{concurrency=} must be at least 1")
+        self.concurrency = concurrency
+        self._lock = threading.RLock()
         self._exactly_once = exactly_once
         self.inline_marks = inline_marks
         self.max_items = 3 if inline_marks else None
@@ -80,7 +88,8 @@ class MemorySink:
 
     def __repr__(self) -> str:
         inline = ", inline_marks=True" if self.inline_marks else ""
-        return f"MemorySink(exactly_once={self._exactly_once!r}{inline})"
+        wide = f", concurrency={self.concurrency!r}" if self.concurrency != 1 else ""
+        return f"MemorySink(exactly_once={self._exactly_once!r}{inline}{wide})"
 
     @property
     def exactly_once(self) -> bool:
@@ -100,6 +109,13 @@ class MemorySink:
             raise AggregationError(f"transaction of {tx.actions} actions > {self._max_actions}")
         if self.fault is not None:
             self.fault(tx, "before")
+        with self._lock:
+            conflicts = self._apply(spec, tx)
+        if not conflicts and self.fault is not None:
+            self.fault(tx, "after")
+        return conflicts
+
+    def _apply(self, spec: Aggregator, tx: Transaction) -> dict[ItemId, int]:
         conflicts = {
             m.item: self.watermarks[m.item]
             for m in tx.marks
@@ -134,8 +150,6 @@ class MemorySink:
             for m in marks:
                 self.group_watermarks[(group, m.item)] = m.last
         self.commits += 1
-        if self.fault is not None:
-            self.fault(tx, "after")
         return {}
 
     def snapshot(self, spec: Aggregator) -> dict[Any, dict[str, Any]]:

@@ -21,7 +21,7 @@ from ._sink import GroupRejected
 if TYPE_CHECKING:
     from ._spec import Aggregator
 
-__all__ = ["Mark", "Transaction", "Unit", "pack", "transaction", "units_of"]
+__all__ = ["Mark", "Transaction", "Unit", "pack", "transaction", "units_of", "waves"]
 
 
 @dataclass(slots=True)
@@ -100,12 +100,21 @@ def units_of(changes: Iterable[Change], *, max_groups: int) -> list[Unit]:
 
 
 def pack(
-    units: Sequence[Unit], *, max_actions: int, marks: bool, max_items: int | None = None
+    units: Sequence[Unit],
+    *,
+    max_actions: int,
+    marks: bool,
+    max_items: int | None = None,
+    separate_groups: bool = False,
 ) -> list[list[Unit]]:
     """Pack units, in order, into chunks of at most ``max_actions`` actions (groups + marks),
     with at most ``max_items`` units touching any one group (inline watermarks).
 
-    Two units of one item never share a chunk: they must commit in order.
+    Two units of one item never share a chunk: they must commit in order. With
+    ``separate_groups``, a full chunk is cut before its trailing units that share a group with
+    the next unit when they fit the next chunk together, so consecutive chunks tend to touch
+    disjoint groups and can be committed concurrently (see :func:`waves`); this may cost a
+    few more transactions.
     """
     chunks: list[list[Unit]] = []
     current: list[Unit] = []
@@ -115,8 +124,20 @@ def pack(
         size = len(groups.keys() | unit.groups) + (len(current) + 1 if marks else 0)
         crowded = max_items is not None and any(groups.get(g, 0) >= max_items for g in unit.groups)
         if current and (size > max_actions or unit.item in items or crowded):
-            chunks.append(current)
-            current, groups, items = [], {}, set()
+            tail = _shared_tail(current, unit) if separate_groups else []
+            if 0 < len(tail) < len(current) and _fits(
+                [*tail, unit], max_actions=max_actions, marks=marks, max_items=max_items
+            ):
+                chunks.append(current[: -len(tail)])
+                current = tail
+            else:
+                chunks.append(current)
+                current = []
+            groups, items = {}, set()
+            for kept in current:
+                for group in kept.groups:
+                    groups[group] = groups.get(group, 0) + 1
+                items.add(kept.item)
         current.append(unit)
         for group in unit.groups:
             groups[group] = groups.get(group, 0) + 1
@@ -124,6 +145,52 @@ def pack(
     if current:
         chunks.append(current)
     return chunks
+
+
+def _shared_tail(current: Sequence[Unit], unit: Unit) -> list[Unit]:
+    """The trailing units of ``current`` linked to ``unit`` by shared groups."""
+    linked = set(unit.groups)
+    start = len(current)
+    while start > 0 and current[start - 1].groups & linked:
+        start -= 1
+        linked |= current[start].groups
+    return list(current[start:])
+
+
+def _fits(chunk: Sequence[Unit], *, max_actions: int, marks: bool, max_items: int | None) -> bool:
+    counts: dict[Any, int] = {}
+    for unit in chunk:
+        for group in unit.groups:
+            counts[group] = counts.get(group, 0) + 1
+    if len({u.item for u in chunk}) < len(chunk):
+        return False
+    if max_items is not None and any(n > max_items for n in counts.values()):
+        return False
+    return len(counts) + (len(chunk) if marks else 0) <= max_actions
+
+
+def waves(chunks: Sequence[list[Unit]], *, width: int) -> list[list[list[Unit]]]:
+    """Split chunks, in order, into waves of at most ``width`` chunks that touch pairwise
+    disjoint source items and groups.
+
+    The chunks of a wave may be committed concurrently: no two of them write the same item
+    (so an item's units still commit in order, wave after wave) or the same group (so they do
+    not conflict on DynamoDB, and read-modify-write measures read what they overwrite).
+    """
+    out: list[list[list[Unit]]] = []
+    groups: set[Any] = set()
+    items: set[ItemId] = set()
+    for chunk in chunks:
+        touched = {g for u in chunk for g in u.groups}
+        owned = {u.item for u in chunk}
+        if out and len(out[-1]) < width and not touched & groups and not owned & items:
+            out[-1].append(chunk)
+            groups |= touched
+            items |= owned
+        else:
+            out.append([chunk])
+            groups, items = touched, owned
+    return out
 
 
 def _token(
