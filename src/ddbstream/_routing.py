@@ -350,26 +350,72 @@ class Router:
         if self._single() is not None:
             return routes[0][1]  # the function itself: no wrapper frame per record
 
+        typed = any(m is not None for _, _, m, _ in (*routes, *fallback))
+
+        if len(routes) == 1 and not typed:
+            # One untyped route (and maybe an untyped default): no lists per record.
+            predicate, handler, _, name = routes[0]
+            other = fallback[0] if fallback else None
+
+            def step_one(record: StreamRecord[Any]) -> object:
+                try:
+                    hit = predicate is None or predicate(record)
+                except DATA_ERRORS:
+                    raise
+                except Exception as exc:
+                    raise Escalate(exc) from None
+                if hit:
+                    started = perf()
+                    handler(record)
+                    durations[name] += perf() - started
+                    result = None
+                elif other is not None:
+                    started = perf()
+                    other[1](record)
+                    durations[other[3]] += perf() - started
+                    result = UNMATCHED
+                else:
+                    result = UNMATCHED
+                if fold is not None:
+                    fold(record)
+                return result
+
+            return step_one
+
         def step(record: StreamRecord[Any]) -> object:
+            targets: list[tuple[Any, ...]] = []
             try:
-                targets = [r for r in routes if r[0] is None or r[0](record)]
+                for route in routes:
+                    predicate = route[0]
+                    if predicate is None or predicate(record):
+                        targets.append(route)
             except DATA_ERRORS:
                 raise
             except Exception as exc:
                 raise Escalate(exc) from None
-            matched = bool(targets)
-            if not matched:
+            result = None
+            if not targets:
                 targets = fallback  # type: ignore[assignment]
-            calls = [(h, _bound(record, m), n) for _, h, m, n in targets]
-            started = perf()
-            for handler, arg, name in calls:
-                handler(arg)
-                now = perf()
-                durations[name] += now - started
-                started = now
+                result = UNMATCHED
+            if typed:
+                # Bind (and validate) every target's record before any route runs.
+                calls = [(h, _bound(record, m), n) for _, h, m, n in targets]
+                started = perf()
+                for handler, arg, name in calls:
+                    handler(arg)
+                    now = perf()
+                    durations[name] += now - started
+                    started = now
+            else:
+                started = perf()
+                for _, handler, _, name in targets:
+                    handler(record)
+                    now = perf()
+                    durations[name] += now - started
+                    started = now
             if fold is not None:
                 fold(record)
-            return None if matched else UNMATCHED
+            return result
 
         return step
 
