@@ -183,8 +183,10 @@ def _record_deltas(spec: Aggregator, record: StreamRecord[Any]) -> Deltas:
     return nonzero(spec, deltas)
 
 
-def change_of(spec: Aggregator, record: StreamRecord[Any], index: int) -> Change:
-    """The effect of one record under ``spec``.
+def change_of(
+    spec: Aggregator, record: StreamRecord[Any], index: int, *, item: ItemId | None = None
+) -> Change:
+    """The effect of one record under ``spec`` (``item``: its identity, if already known).
 
     Raises:
         AggregationError: a missing image for the view type, a non-numeric value, a retraction
@@ -208,7 +210,7 @@ def change_of(spec: Aggregator, record: StreamRecord[Any], index: int) -> Change
         index=index,
         identifier=record.item_identifier,
         sequence=int(record.sequence_number),
-        item=(record.table_name or "", record.item_key),
+        item=(record.table_name or "", record.item_key) if item is None else item,
         deltas=deltas,
     )
 

@@ -245,8 +245,11 @@ class DynamoDBSink:
         values: dict[str, Any],
     ) -> tuple[list[str], list[str]]:
         """SET clauses and conditions writing non-additive measures back (read-modify-write)."""
+        sets: list[str] = []
+        conditions: list[str] = []
+        if not any(is_register(spec.measures[name]) for name in delta):
+            return sets, conditions
         item = stored.get(key_id(self._key_of(group)), {})
-        sets, conditions = [], []
         for i, (name, value) in enumerate(delta.items()):
             measure = spec.measures[name]
             if not is_register(measure):

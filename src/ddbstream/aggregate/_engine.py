@@ -89,7 +89,7 @@ def _changes(spec: Aggregator, records: Sequence[StreamRecord[Any]], book: _Ledg
             book.failed.add(index)
             continue
         try:
-            changes.append(change_of(spec, record, index))
+            changes.append(change_of(spec, record, index, item=item))
         except DDBStreamError as exc:
             bad_items[item] = exc
             book.failed.add(index)
