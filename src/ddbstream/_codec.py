@@ -91,6 +91,27 @@ def _short(value: Any) -> str:
 
 _MISSING: Any = object()
 
+#: Decoded plain numbers by their text. Streams repeat numbers (an OldImage and a NewImage share
+#: most values; counts, versions and flags recur), and a dict lookup costs far less than checking
+#: the text and building a Decimal. Decimals are immutable, so sharing them is safe. Only text
+#: that passed the plain-number check is stored; the cache is emptied when it is full.
+_NUMBERS: dict[str, Decimal] = {}
+_NUMBERS_MAX = 4096
+
+
+def _plain(text: str) -> Decimal | None:
+    """The Decimal of a plain number (cached), or None when ``text`` needs the full check."""
+    if (
+        len(text) <= _MAX_DIGITS
+        and text.isascii()
+        and (text.isdigit() or text.removeprefix("-").replace(".", "", 1).isdigit())
+    ):
+        value = _NUMBERS[text] = Decimal(text)
+        if len(_NUMBERS) > _NUMBERS_MAX:
+            _NUMBERS.clear()
+        return value
+    return None
+
 
 def _number(text: Any) -> Decimal:
     if type(text) is not str:
@@ -178,6 +199,7 @@ def _fill(value: dict[Any, Any], depth: int, out: dict[Any, Any], names: str | N
     On failure ``out`` keeps what was decoded before, and the key is added to the error path.
     """
     key: Any = None
+    numbers = _NUMBERS
     try:
         for key, item in value.items():
             if type(item) is dict and len(item) == 1 and type(key) is str:
@@ -189,17 +211,23 @@ def _fill(value: dict[Any, Any], depth: int, out: dict[Any, Any], names: str | N
                 else:
                     text = item.get("N", _MISSING)
                     if text is not _MISSING:
-                        if (
-                            type(text) is str
-                            and len(text) <= _MAX_DIGITS
-                            and text.isascii()
-                            and (
-                                text.isdigit()
-                                or text.removeprefix("-").replace(".", "", 1).isdigit()
-                            )
-                        ):
-                            out[key] = Decimal(text)
-                            continue
+                        if type(text) is str:
+                            number = numbers.get(text)
+                            if number is not None:
+                                out[key] = number
+                                continue
+                            if (  # _plain(text), inline
+                                len(text) <= _MAX_DIGITS
+                                and text.isascii()
+                                and (
+                                    text.isdigit()
+                                    or text.removeprefix("-").replace(".", "", 1).isdigit()
+                                )
+                            ):
+                                out[key] = numbers[text] = Decimal(text)
+                                if len(numbers) > _NUMBERS_MAX:
+                                    numbers.clear()
+                                continue
                     elif type(item.get("BOOL")) is bool:
                         out[key] = item["BOOL"]
                         continue
@@ -234,6 +262,7 @@ def _list(value: Any, depth: int) -> list[Any]:
         _fail(f"document nests deeper than DynamoDB's {MAX_NESTING_DEPTH} levels")
     out: list[Any] = []
     append = out.append
+    numbers = _NUMBERS
     depth += 1
     try:
         for item in value:
@@ -245,14 +274,13 @@ def _list(value: Any, depth: int) -> list[Any]:
                         continue
                 else:
                     text = item.get("N", _MISSING)
-                    if (
-                        type(text) is str
-                        and len(text) <= _MAX_DIGITS
-                        and text.isascii()
-                        and (text.isdigit() or text.removeprefix("-").replace(".", "", 1).isdigit())
-                    ):
-                        append(Decimal(text))
-                        continue
+                    if type(text) is str:
+                        number = numbers.get(text)
+                        if number is None:
+                            number = _plain(text)
+                        if number is not None:
+                            append(number)
+                            continue
                 append(_tagged(item, depth))
                 continue
             append(_decode(item, depth))
@@ -316,13 +344,12 @@ def _decode(av: Any, depth: int) -> Any:
             return value if type(value) is str else _string(value)
         value = av.get("N", _MISSING)
         if value is not _MISSING:
-            if (
-                type(value) is str
-                and len(value) <= _MAX_DIGITS
-                and value.isascii()
-                and (value.isdigit() or value.removeprefix("-").replace(".", "", 1).isdigit())
-            ):
-                return Decimal(value)
+            if type(value) is str:
+                number = _NUMBERS.get(value)
+                if number is None:
+                    number = _plain(value)
+                if number is not None:
+                    return number
             return _number(value)
         return _tagged(av, depth)
     return _decode_unusual(av, depth)
