@@ -344,10 +344,20 @@ class StreamRecord(Generic[T]):
         envelopes, which carry none, the Kinesis record's ``sequenceNumber``."""
         try:
             return self._seq
-        except AttributeError:  # built by StreamEvent, which checked it: read it now
-            seq: str = self._record["dynamodb"]["SequenceNumber"]
-            self._seq = seq
-            return seq
+        except AttributeError:  # built by StreamEvent, which checked it in bulk: read it now
+            pass
+        record = self._record
+        ddb = record.get("dynamodb")
+        seq = ddb.get("SequenceNumber") if isinstance(ddb, Mapping) else None
+        if not isinstance(seq, str) or not seq.isdigit() or not seq.isascii():
+            # Only if the caller changed the record after building the event.
+            raise _fail(
+                f"SequenceNumber must be a string of digits, got {seq!r}",
+                record,
+                path=("dynamodb", "SequenceNumber"),
+            )
+        self._seq = seq
+        return seq
 
     @property
     def item_identifier(self) -> str:
