@@ -163,7 +163,7 @@ def test_numbers_beyond_limits_raise(text: str) -> None:
         object(),
         {1: "a"},
     ],
-    ids=repr,
+    ids=lambda v: type(v).__name__ if type(v) is object else repr(v),
 )
 def test_values_dynamodb_cannot_hold_raise_encode_error(value: Any) -> None:
     with pytest.raises(EncodeError):

