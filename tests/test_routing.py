@@ -275,3 +275,51 @@ def test_documented_examples_have_the_documented_effects() -> None:
     assert run("tumbling_window").written == [
         {"window_start": "2024-06-10T00:00:00+00:00", "orders": 4, "total": "65.5"}
     ]
+
+
+# -- async route functions ----------------------------------------------------------------
+
+
+def test_async_routes_run_in_record_order_and_stop_at_the_first_failure() -> None:
+    import asyncio
+
+    from ddbstream.testing import insert, lambda_event
+
+    seen: list[str] = []
+    router = Router()
+
+    @router.route(None)
+    async def slow_then_fast(record: StreamRecord[Any]) -> None:
+        pk = record.keys["pk"]
+        await asyncio.sleep(0.01 if pk == "a" else 0)  # the first record is the slowest
+        if pk == "c":
+            raise RuntimeError("boom")
+        seen.append(pk)
+
+    event = lambda_event(*(insert({"pk": pk}) for pk in "abcd"))
+    response = router.handle(event, None)
+    third = event["Records"][2]["dynamodb"]["SequenceNumber"]
+    assert seen == ["a", "b"]  # in order; "d" never ran after "c" failed
+    assert response == {"batchItemFailures": [{"itemIdentifier": third}]}
+
+
+def test_async_callable_objects_and_default_routes_are_awaited() -> None:
+    from ddbstream.testing import insert, lambda_event
+
+    calls: list[str] = []
+
+    class Audit:
+        async def __call__(self, record: StreamRecord[Any]) -> None:
+            calls.append(f"audit {record.keys['pk']}")
+
+    router = Router()
+    router.add(lambda record: record.keys["pk"] == "a", Audit())
+
+    @router.default
+    async def rest(record: StreamRecord[Any]) -> None:
+        calls.append(f"default {record.keys['pk']}")
+
+    result = router.process(lambda_event(insert({"pk": "a"}), insert({"pk": "b"})), None)
+    assert calls == ["audit a", "default b"]
+    assert len(result.processed) == 2
+    assert result.failed == ()

@@ -16,6 +16,7 @@ is reported in the partial batch response, so Lambda retries from it. See :mod:`
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,36 @@ Predicate = Callable[[StreamRecord[Any]], bool]
 
 #: Default time kept in reserve before Lambda's deadline, in milliseconds.
 DEFAULT_DEADLINE_MARGIN_MS = 1000
+
+
+_CO_COROUTINE = 0x80  # inspect.CO_COROUTINE, without importing inspect at cold start
+_LOOPS = threading.local()
+
+
+def _is_async(handler: Any) -> bool:
+    function = getattr(handler, "__func__", handler)
+    code = getattr(function, "__code__", None)
+    if code is None:  # a callable object: look at its class's __call__
+        code = getattr(type(handler).__dict__.get("__call__"), "__code__", None)
+    return code is not None and bool(code.co_flags & _CO_COROUTINE)
+
+
+def _sync(handler: Callable[[StreamRecord[Any]], object]) -> Callable[[StreamRecord[Any]], object]:
+    """A route function as the engine calls it. An ``async def`` function runs to completion on
+    this thread's event loop before the next record starts, so an item's records are never
+    reordered and stop-at-first-failure holds exactly as for sync functions."""
+    if not _is_async(handler):
+        return handler
+
+    def run_to_completion(record: StreamRecord[Any]) -> object:
+        loop = getattr(_LOOPS, "loop", None)
+        if loop is None or loop.is_closed():
+            import asyncio
+
+            loop = _LOOPS.loop = asyncio.new_event_loop()
+        return loop.run_until_complete(handler(record))  # type: ignore[arg-type]
+
+    return run_to_completion
 
 
 def _predicate(condition: Any) -> Predicate | None:
@@ -106,7 +137,9 @@ class Router:
     Several routes may match one record; they run in registration order. A record no route
     matches goes to the default route if there is one, and is counted as unmatched. Route
     functions take one positional argument, the record (bound to the route's model), and return
-    nothing; an exception fails the record.
+    nothing; an exception fails the record. They may be ``async def``: each call then runs to
+    completion on the thread's event loop before the next record starts, so async routes never
+    reorder an item's records (call :meth:`handle` from synchronous code, as Lambda does).
 
     Args:
         policy: ``"stop"`` (default: stop at the first failure, keep the stream's order) or
@@ -339,10 +372,14 @@ class Router:
         return [*self._routes, *([self._default] if self._default is not None else [])]
 
     def _step(self, durations: dict[str, float], box: list[Any]) -> Step:
-        routes = tuple((_predicate(r.condition), r.handler, r.model, r.name) for r in self._routes)
+        routes = tuple(
+            (_predicate(r.condition), _sync(r.handler), r.model, r.name) for r in self._routes
+        )
         default = self._default
         fallback = (
-            () if default is None else ((None, default.handler, default.model, default.name),)
+            ()
+            if default is None
+            else ((None, _sync(default.handler), default.model, default.name),)
         )
         fold = _folder(self._window, box)
         perf = time.perf_counter
