@@ -55,8 +55,12 @@ _LOOPS = threading.local()
 def _is_async(handler: Any) -> bool:
     function = getattr(handler, "__func__", handler)
     code = getattr(function, "__code__", None)
-    if code is None:  # a callable object: look at its class's __call__
-        code = getattr(type(handler).__dict__.get("__call__"), "__code__", None)
+    if code is None:  # a callable object: look at the __call__ its class defines or inherits
+        call = next(
+            (k.__dict__["__call__"] for k in type(handler).__mro__ if "__call__" in k.__dict__),
+            None,
+        )
+        code = getattr(call, "__code__", None)
     return code is not None and bool(code.co_flags & _CO_COROUTINE)
 
 
