@@ -7,6 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -100,3 +101,19 @@ def test_a_bad_record_stops_the_fold_and_is_reported() -> None:
     ]
     deltas, _ = load_state(spec, response["state"])
     assert deltas == {"A": {"Total": Decimal(5)}}
+
+
+def test_state_over_lambdas_1_mb_is_refused() -> None:
+    from ddbstream import LimitExceeded, StreamEvent
+    from ddbstream.aggregate import Aggregator, MemorySink, Sum
+    from ddbstream.aggregate._window import handle_window
+    from ddbstream.testing import EventBuilder, tumbling_window_event
+
+    spec = Aggregator(group_by=lambda item: item["pk"], measures={"n": Sum("n")}, sink=MemorySink())
+    builder = EventBuilder("T", keys=("pk",))
+    records = [builder.insert({"pk": f"group-{i:06d}-" + "x" * 40, "n": i}) for i in range(12_000)]
+    event = tumbling_window_event(
+        records, start="2024-06-10T00:00:00Z", end="2024-06-10T00:05:00Z", shard_id="shard-1"
+    )
+    with pytest.raises(LimitExceeded, match="1048576|1 MB|limit"):
+        handle_window(spec, StreamEvent.from_lambda(event))

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._codec import deserialize, serialize
 from .._errors import AggregationError, DDBStreamError
 from .._records import StreamEvent
+from .._window import Window, check_state
 from ._delta import Change, Deltas, change_of, merge_deltas
 from ._engine import commit_units
 from ._plan import Unit
@@ -110,6 +111,8 @@ def handle_window(spec: Aggregator, event: StreamEvent[Any]) -> dict[str, Any]:
     Raises:
         AggregationError: a write of the final invoke failed (Lambda retries the final invoke;
             the window markers make the retry write nothing twice).
+        LimitExceeded: the folded state is over Lambda's 1 MB per shard (too many groups or
+            items in one window: shorten the window or aggregate without one).
     """
     deltas, seen = load_state(spec, event.state)
     deltas, failed = _fold(spec, event, deltas, seen)
@@ -118,4 +121,8 @@ def handle_window(spec: Aggregator, event: StreamEvent[Any]) -> dict[str, Any]:
         if deltas:
             _flush(spec, event, deltas)
         return {"state": {}, "batchItemFailures": []}
-    return {"state": dump_state(spec, deltas, seen), "batchItemFailures": failures}
+    state = dump_state(spec, deltas, seen)
+    window = Window.from_event(event)
+    if window is not None:
+        check_state(state, window)
+    return {"state": state, "batchItemFailures": failures}
