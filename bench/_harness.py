@@ -287,3 +287,32 @@ def save_json(
     }
     target.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return target
+
+
+Goal = tuple[str, str, str, str, float]  # (label, contender, reference, "faster"|"at most", bound)
+
+
+def check_goals(
+    results: list[Result], groups: list[str], goals: tuple[Goal, ...], *, digits: int = 2
+) -> list[dict[str, Any]]:
+    """Evaluate goals on the given groups: one row per goal and group whose contenders ran.
+
+    ``"faster"`` goals hold when the reference's median is at least ``bound`` times the
+    contender's; ``"at most"`` goals when the contender's median is at most ``bound`` times the
+    reference's.
+    """
+    rows = []
+    for group in groups:
+        named = {r.name: r for r in results if r.group == group}
+        for goal, contender, reference, kind, bound in goals:
+            if contender not in named or reference not in named:
+                continue
+            ratio = named[contender].median / named[reference].median
+            if kind == "faster":
+                measured, met = f"{1 / ratio:.{digits - 1}f}x faster", 1 / ratio >= bound
+            else:
+                measured, met = f"{ratio:.{digits}f}x", ratio <= bound
+            rows.append(
+                {"group": group, "goal": goal, "measured": measured, "ratio": ratio, "met": met}
+            )
+    return rows

@@ -52,7 +52,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Result, machine, measure_interleaved, print_table, save_json
+from _harness import Result, check_goals, machine, measure_interleaved, print_table, save_json
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/2026-11-22T00:00:00.000"
 SEQ_BASE = 4_100_000_000_000_000_000_000
@@ -362,25 +362,6 @@ GOALS = (
 )
 
 
-def check_goals(results: list[Result], groups: list[str]) -> list[dict[str, Any]]:
-    """Evaluate the issue-2 goals on the given groups; returns one row per goal and group."""
-    rows = []
-    for group in groups:
-        named = {r.name: r for r in results if r.group == group}
-        for goal, contender, reference, kind, bound in GOALS:
-            if contender not in named or reference not in named:
-                continue
-            ratio = named[contender].median / named[reference].median
-            if kind == "faster":
-                measured, met = f"{1 / ratio:.2f}x faster", 1 / ratio >= bound
-            else:
-                measured, met = f"{ratio:.2f}x", ratio <= bound
-            rows.append(
-                {"group": group, "goal": goal, "measured": measured, "ratio": ratio, "met": met}
-            )
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="records per event")
@@ -439,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
     )
     goal_groups = [f"{shape}/1000" for shape in shapes if 1000 in sizes]
-    goals = check_goals(results, goal_groups)
+    goals = check_goals(results, goal_groups, GOALS)
     if goals:
         print("\nGoals at 1000 records (medians):")
         for row in goals:

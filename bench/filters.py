@@ -74,7 +74,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Result, machine, measure_interleaved, save_json
+from _harness import Result, check_goals, machine, measure_interleaved, save_json
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-22T00:00:00.000"
 SEQ_BASE = 5_200_000_000_000_000_000_000
@@ -312,25 +312,6 @@ GOALS = (
 )
 
 
-def check_goals(results: list[Result], groups: list[str]) -> list[dict[str, Any]]:
-    """Evaluate the issue-3 goals on the given groups; returns one row per goal and group."""
-    rows = []
-    for group in groups:
-        named = {r.name: r for r in results if r.group == group}
-        for goal, contender, reference, kind, bound in GOALS:
-            if contender not in named or reference not in named:
-                continue
-            ratio = named[contender].median / named[reference].median
-            if kind == "faster":
-                measured, met = f"{1 / ratio:.1f}x faster", 1 / ratio >= bound
-            else:
-                measured, met = f"{ratio:.3f}x", ratio <= bound
-            rows.append(
-                {"group": group, "goal": goal, "measured": measured, "ratio": ratio, "met": met}
-            )
-    return rows
-
-
 def _fmt(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
@@ -435,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_results(results, group_sizes)
     goal_groups = [f"orders/{size}" for size in sizes if size == 1000] or list(group_sizes)
-    goals = check_goals(results, goal_groups)
+    goals = check_goals(results, goal_groups, GOALS, digits=3)
     if goals:
         print("\nGoals (medians):")
         for row in goals:
