@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
-import ddbstream._records as records_module
+import ddbstream._image as image_module
 from ddbstream import (
     DecodeError,
     EventName,
@@ -222,13 +222,13 @@ def test_ten_thousand_records_decode_nothing_until_accessed(
     bad = event["Records"][9_999]
     bad["dynamodb"]["NewImage"]["n"] = {"N": "not a number"}
     calls = []
-    real_decode = records_module._decode
+    real_decode = image_module._decode
 
     def counting(av: Any, depth: int) -> Any:
         calls.append(av)
         return real_decode(av, depth)
 
-    monkeypatch.setattr(records_module, "_decode", counting)
+    monkeypatch.setattr(image_module, "_decode", counting)
     parsed = StreamEvent.from_lambda(event)
     records = parsed.records
     assert len(records) == 10_000

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddbstream import LimitExceeded, UsageError
-from ddbstream._records import StreamEvent, StreamRecord
+from ddbstream._event import StreamEvent
+from ddbstream._records import StreamRecord
 from ddbstream._routing import Router
 from ddbstream._window import MAX_STATE_BYTES, TumblingWindow, Window, state_size
 from ddbstream.testing import insert, lambda_event, tumbling_window_event

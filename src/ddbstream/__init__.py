@@ -32,7 +32,9 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._batch import BatchItemFailure, BatchResponse, BatchResult, FailurePolicy, RecordFailure
     from ._codec import EncodeError, deserialize, deserialize_image, serialize, serialize_image
-    from ._records import EventName, Image, StreamEvent, StreamRecord, StreamViewType
+    from ._event import StreamEvent
+    from ._image import Image
+    from ._records import EventName, StreamRecord, StreamViewType
     from ._routing import Route, Router
     from ._window import TumblingWindow, Window
 
@@ -79,8 +81,8 @@ _LAZY: dict[str, str] = {
     "serialize": "._codec",
     "serialize_image": "._codec",
     "EventName": "._records",
-    "Image": "._records",
-    "StreamEvent": "._records",
+    "Image": "._image",
+    "StreamEvent": "._event",
     "StreamRecord": "._records",
     "StreamViewType": "._records",
     "BatchItemFailure": "._batch",

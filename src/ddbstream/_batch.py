@@ -34,7 +34,8 @@ from typing import Any, Literal, Protocol, TypedDict
 from typing_extensions import NotRequired
 
 from ._errors import DecodeError, ImageValidationError
-from ._records import StreamEvent, StreamRecord
+from ._event import StreamEvent
+from ._records import StreamRecord
 
 __all__ = [
     "BatchItemFailure",

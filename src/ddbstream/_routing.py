@@ -36,7 +36,8 @@ from ._batch import (
     run_batch,
 )
 from ._errors import UsageError
-from ._records import StreamEvent, StreamRecord
+from ._event import StreamEvent
+from ._records import StreamRecord
 from ._window import TumblingWindow, Window, check_state
 
 __all__ = ["Route", "Router"]

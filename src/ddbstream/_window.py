@@ -17,7 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from ._errors import LimitExceeded, UsageError
-from ._records import StreamEvent, StreamRecord
+from ._event import StreamEvent
+from ._records import StreamRecord
 
 __all__ = ["MAX_STATE_BYTES", "TumblingWindow", "Window", "state_size"]
 

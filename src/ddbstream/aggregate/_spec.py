@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import Any
 
 from .._errors import UsageError
-from .._records import StreamEvent, StreamRecord
+from .._event import StreamEvent
+from .._records import StreamRecord
 from ._delta import Deltas, change_of, merge_deltas
 from ._engine import run
 from ._result import AggregateResult

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._codec import deserialize, serialize
 from .._errors import AggregationError, DDBStreamError
-from .._records import StreamEvent
+from .._event import StreamEvent
 from .._window import Window, check_state
 from ._delta import Change, Deltas, change_of, merge_deltas
 from ._engine import commit_units

@@ -316,7 +316,7 @@ class _Where(LocalPredicate):
     predicate: Callable[[Any], bool]
 
     def _eval(self, record: Mapping[str, Any]) -> bool:
-        from .._records import StreamEvent
+        from .._event import StreamEvent
 
         parsed = StreamEvent.from_lambda({"Records": [record]}).records[0]
         return bool(self.predicate(parsed))
