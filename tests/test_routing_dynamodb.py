@@ -7,16 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
-_plugin = pytest.importorskip("ddbstream.testing._plugin")
-if not hasattr(_plugin, "make_table"):  # pragma: no cover - plugin not landed yet
-    pytest.skip("the DynamoDB Local pytest plugin is not available", allow_module_level=True)
-
-from pydantic import BaseModel  # noqa: E402
-
-from ddbstream._records import EventName, StreamRecord  # noqa: E402
-from ddbstream._routing import Router  # noqa: E402
-from ddbstream.testing import read_stream  # noqa: E402
+from ddbstream._records import EventName, StreamRecord
+from ddbstream._routing import Router
+from ddbstream.testing import read_stream
 
 pytestmark = pytest.mark.dynamodb_local
 
