@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -101,10 +100,6 @@ def test_export_errors() -> None:
     assert "not valid JSON" in out
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("ddbstream.filters._lint") is None,
-    reason="ddbstream.filters._lint (written with the DSL) does not exist yet",
-)
 def test_lint_command_reports_findings() -> None:
     code, out = lint_command('{"dynamodb": {"NewImage": {"qty": {"N": [{"numeric": [">", 1]}]}}}}')
     assert code == 1

@@ -156,8 +156,7 @@ Resources:
 @pytest.mark.parametrize(("template", "indent"), [(SAM_TEMPLATE, 12), (CFN_TEMPLATE, 6)])
 def test_exported_filter_criteria_pass_cfn_lint(tmp_path: Path, template: str, indent: int) -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    if not cfn_lint.exists():
-        pytest.skip("cfn-lint is not installed in this environment")
+    assert cfn_lint.exists(), "cfn-lint comes with the dev extra (make test installs it)"
     path = tmp_path / "template.yaml"
     path.write_text(template.format(filter_criteria=to_cloudformation(CRITERIA, indent=indent)))
     loaded = _yaml(path.read_text().replace("!GetAtt Orders.StreamArn", "x").replace("!Ref ", ""))
@@ -175,8 +174,7 @@ def test_exported_filter_criteria_pass_cfn_lint(tmp_path: Path, template: str, i
 def test_cfn_lint_would_catch_a_broken_filter_criteria(tmp_path: Path) -> None:
     """The cfn-lint check above can fail: a FilterCriteria with a wrong shape is reported."""
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    if not cfn_lint.exists():
-        pytest.skip("cfn-lint is not installed in this environment")
+    assert cfn_lint.exists(), "cfn-lint comes with the dev extra (make test installs it)"
     path = tmp_path / "template.yaml"
     broken = "      FilterCriteria:\n        Filters:\n          - Pattern: [1, 2]\n"
     path.write_text(CFN_TEMPLATE.format(filter_criteria=broken))
@@ -213,8 +211,7 @@ def test_documented_exports_are_what_the_functions_produce() -> None:
 
 def test_documented_sam_template_passes_cfn_lint() -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
-    if not cfn_lint.exists():
-        pytest.skip("cfn-lint is not installed in this environment")
+    assert cfn_lint.exists(), "cfn-lint comes with the dev extra (make test installs it)"
     result = subprocess.run(
         [str(cfn_lint), str(EXAMPLES / "export_sam_template.yaml")],
         capture_output=True,
