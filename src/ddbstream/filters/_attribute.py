@@ -29,7 +29,7 @@ from ._atoms import (
     _Suffix,
     normalize,
 )
-from ._expr import Expression, _Leaf
+from ._expr import Expression, _EqualityOperators, _Leaf
 
 if TYPE_CHECKING:
     from ._typed import TypeInfo
@@ -120,7 +120,7 @@ _NON_SCALAR = ("M", "L", *_SETS)
 _SECTIONS = {"Keys": "keys", "NewImage": "new_image", "OldImage": "old_image"}
 
 
-class Attribute:
+class Attribute(_EqualityOperators):
     """An attribute of the Keys, NewImage or OldImage of a record (built by :func:`new_image`).
 
     The comparison picks the DynamoDB type descriptor from the operand (``str`` -> ``S``,
@@ -135,7 +135,6 @@ class Attribute:
     """
 
     __slots__ = ("_descriptor", "_names", "_section", "_text", "_type")
-    __hash__ = None  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -262,16 +261,6 @@ class Attribute:
         d = self._resolve((value,), "equals")
         leaf = self._leaf(d, [_Eq(_encode(value, d))], "")
         return _with_text(leaf, f"{self._text} == {value!r}", call=False)
-
-    def __eq__(self, value: object) -> Expression:  # type: ignore[override]
-        return self.equals(value)
-
-    def not_equals(self, value: object) -> Expression:
-        """``~(attr == value)``: also true when the attribute is missing (unlike anything_but)."""
-        return ~self.equals(value)
-
-    def __ne__(self, value: object) -> Expression:  # type: ignore[override]
-        return self.not_equals(value)
 
     def anything_but(self, *values: object) -> Expression:
         """Present and equal to none of ``values`` (Lambda's ``anything-but``).

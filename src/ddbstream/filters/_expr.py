@@ -400,3 +400,24 @@ def where(predicate: Callable[[Any], bool]) -> LocalPredicate:
     if not callable(predicate):
         raise UsageError(f"where() takes a callable, got {type(predicate).__name__}")
     return _Where(predicate)
+
+
+class _EqualityOperators:
+    """``==`` and ``!=`` on a field builder build expressions (through ``equals``) instead of
+    comparing builders, so builders are unhashable."""
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]
+
+    def equals(self, value: object) -> Expression:
+        raise NotImplementedError
+
+    def __eq__(self, value: object) -> Expression:  # type: ignore[override]
+        return self.equals(value)
+
+    def not_equals(self, value: object) -> Expression:
+        """``~(field == value)``: also true when the field is missing (unlike anything_but)."""
+        return ~self.equals(value)
+
+    def __ne__(self, value: object) -> Expression:  # type: ignore[override]
+        return self.not_equals(value)

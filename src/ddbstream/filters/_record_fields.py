@@ -23,7 +23,7 @@ from ._atoms import (
     _Suffix,
     normalize,
 )
-from ._expr import Expression, _AllOf, _Leaf
+from ._expr import Expression, _AllOf, _EqualityOperators, _Leaf
 
 __all__ = [
     "RecordField",
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-class RecordField:
+class RecordField(_EqualityOperators):
     """A metadata field of the record: :data:`event_name`, :data:`size_bytes`,
     :data:`approximate_creation_time`.
 
@@ -50,7 +50,6 @@ class RecordField:
     """
 
     __slots__ = ("_choices", "_field", "_name")
-    __hash__ = None  # type: ignore[assignment]
 
     def __init__(self, name: str, field: Field, choices: frozenset[str] | None = None) -> None:
         self._name = name
@@ -105,16 +104,6 @@ class RecordField:
     def equals(self, value: object) -> Expression:
         """Equal to ``value`` (same as ``==``)."""
         return self._leaf([self._eq(self._value(value))], f"{self._name} == {value!r}", False)
-
-    def __eq__(self, value: object) -> Expression:  # type: ignore[override]
-        return self.equals(value)
-
-    def not_equals(self, value: object) -> Expression:
-        """``~(field == value)``."""
-        return ~self.equals(value)
-
-    def __ne__(self, value: object) -> Expression:  # type: ignore[override]
-        return self.not_equals(value)
 
     def anything_but(self, *values: object) -> Expression:
         """Present and equal to none of ``values`` (Lambda's ``anything-but``)."""
