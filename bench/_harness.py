@@ -15,6 +15,7 @@ aggregate, runner) reuse it::
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -316,3 +317,23 @@ def check_goals(
                 {"group": group, "goal": goal, "measured": measured, "ratio": ratio, "met": met}
             )
     return rows
+
+
+def add_output_options(parser: argparse.ArgumentParser, name: str, *, clock: bool = True) -> None:
+    """The options every benchmark shares: ``--clock`` (cpu or wall) and ``--json [PATH]``."""
+    if clock:
+        parser.add_argument(
+            "--clock",
+            choices=("wall", "cpu"),
+            default="cpu",
+            help="this process's CPU time (process_time, the default: steady on a shared "
+            "machine) or wall time (perf_counter)",
+        )
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="PATH",
+        help=f"also write the results as JSON (default bench/results/{name}.json)",
+    )

@@ -74,7 +74,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Result, check_goals, machine, measure_interleaved, save_json
+from _harness import (
+    Result,
+    add_output_options,
+    check_goals,
+    machine,
+    measure_interleaved,
+    save_json,
+)
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-22T00:00:00.000"
 SEQ_BASE = 5_200_000_000_000_000_000_000
@@ -362,21 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="records per event")
     parser.add_argument("--repeats", type=int, default=15, help="repeats per median")
-    parser.add_argument(
-        "--clock",
-        choices=("wall", "cpu"),
-        default="cpu",
-        help="this process's CPU time (process_time, the default: steady on a shared machine) "
-        "or wall time (perf_counter)",
-    )
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="PATH",
-        help="also write the results as JSON (default bench/results/filters.json)",
-    )
+    add_output_options(parser, "filters", clock=True)
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
 

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Result, machine, save_json
+from _harness import Result, add_output_options, machine, save_json
 
 STATEMENTS = {
     "import ddbstream": "import ddbstream",
@@ -102,14 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the environment as it is (with PYTHONDONTWRITEBYTECODE=1, sources without "
         "a .pyc are compiled at every start)",
     )
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="PATH",
-        help="also write the results as JSON (default bench/results/import_time.json)",
-    )
+    add_output_options(parser, "import_time", clock=False)
     args = parser.parse_args(argv)
     only = [o.strip() for o in args.only.split(",") if o.strip()]
     statements = {
