@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from ddbstream.cli._filter import EXPORT_FORMATS, check, export, lint_command, load
 from ddbstream.filters import FilterCriteria
-from ddbstream.filters._commands import EXPORT_FORMATS, check, export, lint_command, load
 
 PATTERN = '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"s": {"S": ["SHIPPED"]}}}}'
 

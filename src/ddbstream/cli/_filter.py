@@ -1,5 +1,5 @@
-"""The work behind ``ddbstream filter check|lint|export``: plain functions returning
-``(exit_code, output_text)``, so the CLI only parses arguments and prints.
+"""``ddbstream filter check|lint|export``: plain functions returning ``(exit_code, output_text)``,
+and the argument parsing that calls them.
 
 Exit codes: 0 success (``check``: at least one record matched; ``lint``: no findings),
 1 the negative answer (``check``: no record matched; ``lint``: findings), 2 unusable input
@@ -8,16 +8,25 @@ Exit codes: 0 success (``check``: at least one record matched; ``lint``: no find
 
 from __future__ import annotations
 
-import importlib
+import argparse
 import json
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import DDBStreamError, InvalidPattern
-from ._criteria import Filter, FilterCriteria
-from ._export import to_cdk, to_cloudformation, to_serverless, to_terraform
+from ..filters import (
+    Filter,
+    FilterCriteria,
+    lint,
+    to_cdk,
+    to_cloudformation,
+    to_serverless,
+    to_terraform,
+)
+from ._common import Exit, read_json, read_text
 
-__all__ = ["EXPORT_FORMATS", "check", "export", "lint_command", "load"]
+__all__ = ["EXPORT_FORMATS", "add_parser", "check", "command", "export", "lint_command", "load"]
 
 EXPORT_FORMATS: dict[str, Callable[[FilterCriteria], str]] = {
     "cloudformation": to_cloudformation,
@@ -105,9 +114,6 @@ def lint_command(pattern_text: str, stream_view_type: str | None = None) -> tupl
         ``(0, "no findings")``, ``(1, findings)`` or ``(2, error)`` for an invalid pattern
         (reported with event-ruler's reason and the location inside the pattern).
     """
-    # written alongside the DSL; imported by name so this module never needs it at import time
-    lint = importlib.import_module("ddbstream.filters._lint").lint
-
     try:
         criteria = load(pattern_text)
     except InvalidPattern as exc:
@@ -138,3 +144,30 @@ def export(pattern_or_criteria_text: str, fmt: str) -> tuple[int, str]:
     except DDBStreamError as exc:
         return 2, f"error: {exc}\n"
     return 0, render(criteria)
+
+
+def add_parser(sub: Any) -> None:
+    filt = sub.add_parser("filter", help="check, lint and export FilterCriteria patterns")
+    fsub = filt.add_subparsers(dest="filter_command", required=True)
+    check_cmd = fsub.add_parser("check", help="which records of an event a pattern lets through")
+    check_cmd.add_argument("pattern", help="pattern or criteria: a file, inline JSON, or - (stdin)")
+    check_cmd.add_argument("event", help="event or record: a file, inline JSON, or - (stdin)")
+    lint_cmd = fsub.add_parser("lint", help="findings for a pattern AWS rejects or never matches")
+    lint_cmd.add_argument("pattern")
+    lint_cmd.add_argument("--stream-view-type", default=None)
+    export_cmd = fsub.add_parser("export", help="render a pattern for an infrastructure tool")
+    export_cmd.add_argument("pattern")
+    export_cmd.add_argument("--format", required=True, choices=list(EXPORT_FORMATS))
+
+
+def command(args: argparse.Namespace) -> int:
+    if args.filter_command == "check":
+        status, text = check(read_text(args.pattern, "pattern"), read_json(args.event, "the event"))
+    elif args.filter_command == "lint":
+        status, text = lint_command(read_text(args.pattern, "pattern"), args.stream_view_type)
+    else:
+        status, text = export(read_text(args.pattern, "pattern"), args.format)
+    if status == 2:
+        raise Exit(text.strip().removeprefix("error:").strip())
+    sys.stdout.write(text)
+    return status

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from ddbstream import __version__
-from ddbstream.cli import _Status, main
+from ddbstream.cli import main
+from ddbstream.cli._run import Status
 from ddbstream.runner import RunnerStats
 
 APP = """
@@ -138,7 +139,7 @@ def test_status_line_on_a_tty() -> None:
             return True
 
     stream = Tty()
-    status = _Status(stream)
+    status = Status(stream)
     stats = RunnerStats(records_read=10, records_failed=1, function_errors=2)
     status(stats)
     status.done(stats)
