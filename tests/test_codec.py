@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ddbstream import (
+    DataError,
     DecodeError,
     EncodeError,
     deserialize,
@@ -170,10 +171,11 @@ def test_values_dynamodb_cannot_hold_raise_encode_error(value: Any) -> None:
         serialize(value)
 
 
-def test_encode_error_names_the_path_and_is_a_decode_error() -> None:
-    with pytest.raises(DecodeError) as info:
+def test_encode_error_names_the_path_and_is_a_data_error_not_a_decode_error() -> None:
+    with pytest.raises(EncodeError) as info:
         serialize({"items": [{"qty": 1}, {"qty": 1.5}]})
-    assert isinstance(info.value, EncodeError)
+    assert isinstance(info.value, DataError)
+    assert not isinstance(info.value, DecodeError)
     assert info.value.path == ("items", 1, "qty")
 
 

@@ -9,8 +9,9 @@ import pytest
 SURFACE = {
     "ddbstream": [
         "AggregationError", "BatchItemFailure", "BatchResponse", "BatchResult", "DDBStreamError",
-        "DecodeError", "EncodeError", "EventName", "FailurePolicy", "FilterNotExpressible",
-        "Image", "ImageValidationError", "InvalidPattern", "LimitExceeded", "RecordFailure",
+        "DataError", "DecodeError", "EncodeError", "EventName", "FailurePolicy",
+        "FilterNotExpressible", "Image", "ImageValidationError", "InvalidPattern",
+        "LimitExceeded", "RecordFailure",
         "Route", "Router", "StreamEvent", "StreamRecord", "StreamViewType", "TransientError",
         "TumblingWindow", "UsageError", "Window", "__version__", "aggregate", "deserialize",
         "deserialize_image", "filters", "runner", "serialize", "serialize_image", "testing",

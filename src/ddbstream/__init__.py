@@ -12,14 +12,14 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ._errors import (
     AggregationError,
+    DataError,
     DDBStreamError,
     DecodeError,
+    EncodeError,
     FilterNotExpressible,
     ImageValidationError,
     InvalidPattern,
@@ -27,11 +27,12 @@ from ._errors import (
     TransientError,
     UsageError,
 )
+from ._lazy import attach
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._batch import BatchItemFailure, BatchResponse, BatchResult, FailurePolicy, RecordFailure
-    from ._codec import EncodeError, deserialize, deserialize_image, serialize, serialize_image
+    from ._codec import deserialize, deserialize_image, serialize, serialize_image
     from ._event import StreamEvent
     from ._image import Image
     from ._records import EventName, StreamRecord, StreamViewType
@@ -44,6 +45,7 @@ __all__ = [
     "BatchResponse",
     "BatchResult",
     "DDBStreamError",
+    "DataError",
     "DecodeError",
     "EncodeError",
     "EventName",
@@ -75,7 +77,6 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "EncodeError": "._codec",
     "deserialize": "._codec",
     "deserialize_image": "._codec",
     "serialize": "._codec",
@@ -95,27 +96,21 @@ _LAZY: dict[str, str] = {
     "TumblingWindow": "._window",
     "Window": "._window",
 }
-_SUBPACKAGES = frozenset({"aggregate", "filters", "runner", "testing"})
-
-for _value in list(globals().values()):
-    if isinstance(_value, type) and issubclass(_value, DDBStreamError):
-        _value.__module__ = __name__
-del _value
-
-
-def __getattr__(name: str) -> Any:
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f".{name}", __name__)
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'ddbstream' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    if getattr(value, "__module__", None) != __name__ and isinstance(value, type | type(len)):
-        with contextlib.suppress(AttributeError, TypeError):
-            value.__module__ = __name__
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(
+    __name__,
+    _LAZY,
+    eager=[
+        AggregationError,
+        DDBStreamError,
+        DataError,
+        DecodeError,
+        EncodeError,
+        FilterNotExpressible,
+        ImageValidationError,
+        InvalidPattern,
+        LimitExceeded,
+        TransientError,
+        UsageError,
+    ],
+    submodules=["aggregate", "filters", "runner", "testing"],
+)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from ._errors import DecodeError, PathItem
+from ._errors import DecodeError, EncodeError, PathItem
 
 __all__ = [
     "MAX_NESTING_DEPTH",
@@ -43,14 +43,6 @@ _MIN_ADJUSTED = -130
 _MAX_ADJUSTED = 125
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-class EncodeError(DecodeError):
-    """A Python value that cannot be written as a DynamoDB AttributeValue.
-
-    It subclasses :class:`DecodeError` because it breaks the same DynamoDB rules; catch
-    ``DecodeError`` to handle both directions.
-    """
 
 
 class _Bad(Exception):

@@ -5,28 +5,36 @@ also inherits the builtin it resembles, so ``except ValueError`` keeps working f
 do not know ddbstream::
 
     DDBStreamError(Exception)
-    ├── DecodeError(DDBStreamError, ValueError)          bad AttributeValue / record / envelope
-    ├── ImageValidationError(DDBStreamError, ValueError) image does not fit the model
-    ├── InvalidPattern(DDBStreamError, ValueError)       filter pattern AWS would reject
+    ├── DataError(DDBStreamError, ValueError)            one bad value of one record
+    │   ├── DecodeError                                   bad AttributeValue / record / envelope
+    │   ├── EncodeError                                   a Python value DynamoDB cannot store
+    │   ├── ImageValidationError                          image does not fit the model
+    │   ├── InvalidPattern                                filter pattern AWS would reject
+    │   └── AggregationError                              a total that cannot be kept exactly
     ├── FilterNotExpressible(DDBStreamError, ValueError) DSL expression Lambda cannot evaluate
     ├── LimitExceeded(DDBStreamError, ValueError)        an AWS limit (filters, pattern, state)
-    ├── AggregationError(DDBStreamError, ValueError)     a total that cannot be kept exactly
     ├── TransientError(DDBStreamError, RuntimeError)     a write that may succeed when retried
     └── UsageError(DDBStreamError, RuntimeError)         misuse of the API or of an environment
 
 Data errors carry ``event_id``, ``sequence_number`` and ``path`` (a tuple, like pydantic's
 ``loc``) and render their message from those fields, so a log line always names the record and
-the value that was wrong.
+the value that was wrong. Catch :class:`DataError` to handle every one of them, or a leaf to
+handle one direction (decoding versus encoding).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
+
+from typing_extensions import Self
 
 __all__ = [
     "AggregationError",
     "DDBStreamError",
+    "DataError",
     "DecodeError",
+    "EncodeError",
     "FilterNotExpressible",
     "ImageValidationError",
     "InvalidPattern",
@@ -56,8 +64,15 @@ class DDBStreamError(Exception):
     """Base class of every error ddbstream raises."""
 
 
-class _DataError(DDBStreamError):
-    """An error about one value of one record; renders its message from its fields."""
+class DataError(DDBStreamError, ValueError):
+    """An error about one value of one record; renders its message from its fields.
+
+    Attributes:
+        reason: what is wrong, without the location.
+        path: where inside the record (``("NewImage", "items", 3)``), like pydantic's ``loc``.
+        event_id: the record's ``eventID``, when known.
+        sequence_number: the record's ``SequenceNumber``, when known.
+    """
 
     def __init__(
         self,
@@ -79,16 +94,20 @@ class _DataError(DDBStreamError):
         event_id: str | None,
         sequence_number: str | None,
         prefix: tuple[PathItem, ...] = (),
-    ) -> _DataError:
-        """Return the same error located inside a record (and under ``prefix``)."""
-        return type(self)(
-            self.reason,
-            path=prefix + self.path,
-            event_id=self.event_id if self.event_id is not None else event_id,
-            sequence_number=(
-                self.sequence_number if self.sequence_number is not None else sequence_number
-            ),
-        )
+    ) -> Self:
+        """Return a copy of this error located inside a record (and under ``prefix``).
+
+        Fields already set win, so an error keeps the record it was first located in. Subclasses
+        with fields of their own keep them (the copy is shallow).
+        """
+        located = copy.copy(self)
+        located.path = prefix + self.path
+        if located.event_id is None:
+            located.event_id = event_id
+        if located.sequence_number is None:
+            located.sequence_number = sequence_number
+        located.args = (self.reason,)
+        return located
 
     def __str__(self) -> str:
         where = []
@@ -101,23 +120,17 @@ class _DataError(DDBStreamError):
         return f"{self.reason} ({', '.join(where)})" if where else self.reason
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _rebuild,
-            (type(self), self.reason, self.path, self.event_id, self.sequence_number),
-        )
+        return (_rebuild, (type(self), self.reason, vars(self)))
 
 
-def _rebuild(
-    cls: type[_DataError],
-    reason: str,
-    path: tuple[PathItem, ...],
-    event_id: str | None,
-    sequence_number: str | None,
-) -> _DataError:
-    return cls(reason, path=path, event_id=event_id, sequence_number=sequence_number)
+def _rebuild(cls: type[DataError], reason: str, fields: dict[str, object]) -> DataError:
+    error = cls.__new__(cls)
+    DataError.__init__(error, reason)
+    vars(error).update(fields)
+    return error
 
 
-class DecodeError(_DataError, ValueError):
+class DecodeError(DataError):
     """A DynamoDB AttributeValue, stream record or event envelope that breaks DynamoDB's rules.
 
     Example:
@@ -130,12 +143,26 @@ class DecodeError(_DataError, ValueError):
     """
 
 
-class ImageValidationError(_DataError, ValueError):
+class EncodeError(DataError):
+    """A Python value that cannot be written as a DynamoDB AttributeValue (a float, an empty
+    set, a number beyond 38 digits...).
+
+    Example:
+        >>> from ddbstream import serialize, EncodeError
+        >>> try:
+        ...     serialize(1.5)
+        ... except EncodeError as exc:
+        ...     print(type(exc).__name__)
+        EncodeError
+    """
+
+
+class ImageValidationError(DataError):
     """A decoded image that does not validate against the user's model (pydantic, dataclass,
     TypedDict). ``__cause__`` holds the pydantic error."""
 
 
-class InvalidPattern(_DataError, ValueError):
+class InvalidPattern(DataError):
     """A filter pattern that AWS rejects ("Invalid filter pattern definition.").
 
     ``path`` is the location inside the pattern; ``event_id`` and ``sequence_number`` are unused.
@@ -152,7 +179,7 @@ class LimitExceeded(DDBStreamError, ValueError):
     size, batch size and the like."""
 
 
-class AggregationError(_DataError, ValueError):
+class AggregationError(DataError):
     """An aggregate that cannot be kept exactly: a missing image for the stream view type, a
     result beyond DynamoDB's 38 digits, a MODIFY on an append-only min/max."""
 

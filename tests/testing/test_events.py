@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ddbstream import DecodeError, EventName, StreamEvent, StreamViewType, UsageError
+from ddbstream import EncodeError, EventName, StreamEvent, StreamViewType, UsageError
 from ddbstream.testing import (
     EventBuilder,
     FakeLambdaContext,
@@ -82,9 +82,9 @@ def test_explicit_keys_and_missing_keys() -> None:
 
 
 def test_unstorable_values_raise_encode_error() -> None:
-    with pytest.raises(DecodeError, match="float"):
+    with pytest.raises(EncodeError, match="float"):
         insert({"pk": "a", "price": 1.5})
-    with pytest.raises(DecodeError, match="empty set"):
+    with pytest.raises(EncodeError, match="empty set"):
         insert({"pk": "a", "tags": set()})
 
 

@@ -9,8 +9,9 @@ once under Lambda's at-least-once delivery.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import attach
 from ._delta import Change
 from ._measures import DYNAMODB_CONTEXT, Average, Count, Latest, Max, Measure, Min, Sum
 from ._memory import MemorySink
@@ -45,24 +46,6 @@ __all__ = [
     "handle_window",
 ]
 
-for _name in (
-    "AggregateResult",
-    "Aggregator",
-    "Average",
-    "Change",
-    "Count",
-    "Latest",
-    "Max",
-    "Measure",
-    "MemorySink",
-    "Min",
-    "Retry",
-    "Sink",
-    "Sum",
-):
-    globals()[_name].__module__ = __name__
-del _name
-
 _LAZY = {
     "DynamoDBSink": "._dynamodb",
     "GroupLedger": "._ledger",
@@ -70,15 +53,22 @@ _LAZY = {
     "handle_window": "._window",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ddbstream.aggregate' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module, __name__), name)
-    if isinstance(value, type):
-        value.__module__ = __name__
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = attach(
+    __name__,
+    _LAZY,
+    eager=[
+        AggregateResult,
+        Aggregator,
+        Average,
+        Change,
+        Count,
+        Latest,
+        Max,
+        Measure,
+        MemorySink,
+        Min,
+        Retry,
+        Sink,
+        Sum,
+    ],
+)

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._aws import client
 from .._codec import EncodeError, deserialize, serialize
 from .._errors import UsageError
 from ._delta import ItemId
@@ -59,10 +60,7 @@ _CLIENT_LOCK = threading.Lock()
 
 def _default_client() -> Any:
     """``boto3.client("dynamodb")`` without client-side parameter validation."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("dynamodb", config=Config(parameter_validation=False))
+    return client("dynamodb", validate=False)
 
 
 def _iso(now: _dt.datetime) -> str:

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from .._aws import aws_error
 from .._errors import DDBStreamError
 from .._version import __version__
 from . import _filter, _local, _run
@@ -62,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ddbstream: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if not type(exc).__module__.startswith(("botocore", "boto3")):
+        if aws_error(exc) is None:
             raise  # a bug in ddbstream: keep the traceback
         print(f"ddbstream: error: AWS: {exc}", file=sys.stderr)
         return 2

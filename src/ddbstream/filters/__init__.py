@@ -6,6 +6,7 @@ mapping takes; the ``to_*`` functions render it for CloudFormation/SAM, CDK, Ser
 Terraform. See docs/filters.md.
 """
 
+from .._lazy import attach
 from ._attribute import Attribute, canonical_number, keys, new_image, old_image
 from ._compile import compile_filters, to_criteria
 from ._criteria import Filter, FilterCriteria
@@ -50,8 +51,4 @@ __all__ = [
     "where",
 ]
 
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("ddbstream.filters."):
-        _obj.__module__ = "ddbstream.filters"
-del _name, _obj
+__getattr__, __dir__ = attach(__name__, {}, eager=[globals()[_name] for _name in __all__])

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+from .._lazy import attach
 from ._checkpoint import CheckpointStore
 from ._config import EventSourceMapping
 from ._context import LambdaContext, RunnerStats
@@ -31,6 +32,16 @@ __all__ = [
     "run",
 ]
 
-for _name in __all__:
-    globals()[_name].__module__ = __name__
-del _name
+__getattr__, __dir__ = attach(
+    __name__,
+    {},
+    eager=[
+        CheckpointStore,
+        EventSourceMapping,
+        LambdaContext,
+        Runner,
+        RunnerStats,
+        failure_record,
+        run,
+    ],
+)

@@ -17,41 +17,21 @@ from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import Any
 
-from .._errors import DDBStreamError, UsageError
+from .._aws import boto3, setup_errors
+from .._errors import UsageError
 from ._checkpoint import CheckpointStore
 from ._config import EventSourceMapping
 from ._context import RunnerStats
 from ._destination import OnFailure, make_destination
 from ._invoke import Handler, Invoker
 from ._loop import Loop
-from ._shards import ShardTracker, describe_stream, error_code
+from ._shards import ShardTracker, describe_stream
 from ._windows import WindowKeeper
 
 __all__ = ["Runner", "run"]
 
 log = logging.getLogger("ddbstream.runner")
 _DUMMY = {"aws_access_key_id": "ddbstream", "aws_secret_access_key": "ddbstream"}
-
-
-@contextlib.contextmanager
-def _aws_errors(what: str) -> Iterator[None]:
-    """Map botocore errors met while setting up to one-line UsageErrors."""
-    try:
-        yield
-    except DDBStreamError:
-        raise
-    except Exception as exc:
-        code = error_code(exc)
-        if code == "ResourceNotFoundException":
-            raise UsageError(f"{what}: not found ({exc})") from exc
-        name = type(exc).__name__
-        if name in ("EndpointConnectionError", "ConnectionClosedError", "ConnectTimeoutError"):
-            raise UsageError(f"{what}: cannot reach the endpoint ({exc})") from exc
-        if name in ("NoCredentialsError", "NoRegionError", "PartialCredentialsError"):
-            raise UsageError(f"{what}: {exc}") from exc
-        if code is not None:
-            raise UsageError(f"{what}: {code}: {exc}") from exc
-        raise
 
 
 class Runner:
@@ -151,10 +131,8 @@ class Runner:
     # -- setup ------------------------------------------------------------------------------
 
     def _client(self, service: str) -> Any:
-        import boto3
-
-        with _aws_errors(f"creating a {service} client"):
-            session: Any = boto3.session.Session(region_name=self.region)
+        with setup_errors(f"creating a {service} client"):
+            session: Any = boto3().session.Session(region_name=self.region)
             region = session.region_name or ("us-east-1" if self.endpoint_url else None)
             if region is None:
                 raise UsageError("no AWS region: pass region= (--region) or set AWS_REGION")
@@ -177,7 +155,7 @@ class Runner:
             return self.stream_arn
         if self._dynamodb is None:
             self._dynamodb = self._client("dynamodb")
-        with _aws_errors(f"table {self.table_name!r}"):
+        with setup_errors(f"table {self.table_name!r}"):
             table = self._dynamodb.describe_table(TableName=self.table_name)["Table"]
         arn = table.get("LatestStreamArn")
         spec = table.get("StreamSpecification") or {}
@@ -210,7 +188,7 @@ class Runner:
         stream_arn = self.resolve_stream_arn()
         if self._streams is None:
             self._streams = self._client("dynamodbstreams")
-        with _aws_errors(f"stream {stream_arn}"):
+        with setup_errors(f"stream {stream_arn}"):
             status, shards = describe_stream(self._streams, stream_arn)
         store = CheckpointStore(self.checkpoint)
         restarted = store.known(stream_arn)

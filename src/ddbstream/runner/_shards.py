@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from .._aws import aws_error
 from .._errors import DDBStreamError
 
 __all__ = [
@@ -29,30 +30,14 @@ __all__ = [
 ]
 
 log = logging.getLogger("ddbstream.runner")
+
+
+def _code(exc: BaseException) -> str | None:
+    error = aws_error(exc)
+    return None if error is None else error.code
+
+
 R = TypeVar("R")
-
-#: Error codes that mean "try again later" (throttles, service hiccups).
-RETRYABLE = frozenset(
-    {
-        "LimitExceededException",
-        "ThrottlingException",
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "InternalFailure",
-        "ServiceUnavailable",
-    }
-)
-
-
-def error_code(exc: BaseException) -> str | None:
-    """The AWS error code of a botocore ``ClientError`` (None for anything else)."""
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        error = response.get("Error")
-        if isinstance(error, Mapping) and isinstance(error.get("Code"), str):
-            return str(error["Code"])
-    return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -94,8 +79,8 @@ class Backoff:
             try:
                 return fn(**kwargs)
             except Exception as exc:
-                code = error_code(exc)
-                if code not in RETRYABLE:
+                error = aws_error(exc)
+                if error is None or not error.retryable:
                     raise
                 attempt += 1
                 if self.max_attempts is not None and attempt >= self.max_attempts:
@@ -103,7 +88,7 @@ class Backoff:
                         f"{what} still fails after {attempt} attempts: {exc}"
                     ) from exc
                 delay = self.delay(attempt - 1)
-                log.debug("%s: %s, retrying in %.2f s", what, code, delay)
+                log.debug("%s: %s, retrying in %.2f s", what, error.code, delay)
                 sleep(delay)
 
 
@@ -285,7 +270,7 @@ class ShardReader:
                 )
                 return out.get("ShardIterator")  # type: ignore[no-any-return]
             except Exception as exc:
-                code = error_code(exc)
+                code = _code(exc)
                 if code == "TrimmedDataAccessException" and self.position is not None:
                     self._trimmed()
                     kwargs = {
@@ -332,7 +317,7 @@ class ShardReader:
                     sleep=self.sleep,
                 )
             except Exception as exc:
-                code = error_code(exc)
+                code = _code(exc)
                 if code == "ExpiredIteratorException" or (
                     code == "ValidationException" and "iterator" in str(exc).lower()
                 ):

@@ -22,9 +22,9 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import attach
 
 if TYPE_CHECKING:
     from . import strategies
@@ -107,19 +107,4 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name == "strategies":
-        return importlib.import_module(".strategies", __name__)
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'ddbstream.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    if isinstance(value, type) or callable(value):
-        with contextlib.suppress(AttributeError, TypeError):
-            value.__module__ = __name__
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = attach(__name__, _LAZY, submodules=["strategies"])

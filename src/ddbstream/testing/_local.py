@@ -43,6 +43,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Literal, overload
 
+from .. import _aws
 from .._errors import UsageError
 
 if TYPE_CHECKING:
@@ -377,16 +378,13 @@ class DynamoDBLocal:
 
     def client(self, *, service: str = "dynamodb") -> Any:
         """A boto3 client for ``service`` bound to this server, with dummy credentials."""
-        import boto3
-        from botocore.config import Config
-
-        session = boto3.session.Session(
-            aws_access_key_id=_ACCESS_KEY,
-            aws_secret_access_key=_SECRET_KEY,
-            region_name=_REGION,
+        return _aws.client(
+            service,
+            region=_REGION,
+            endpoint_url=self.endpoint_url,
+            credentials={"aws_access_key_id": _ACCESS_KEY, "aws_secret_access_key": _SECRET_KEY},
+            retries={"max_attempts": 3, "mode": "standard"},
         )
-        config = Config(retries={"max_attempts": 3, "mode": "standard"})
-        return session.client(service, endpoint_url=self.endpoint_url, config=config)  # type: ignore[call-overload]
 
     def streams_client(self) -> DynamoDBStreamsClient:
         """A boto3 ``dynamodbstreams`` client bound to this server."""

@@ -13,6 +13,7 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .._aws import aws_error
 from .._errors import DecodeError, UsageError
 from .._shapes import lambda_record_from_get_records
 
@@ -88,11 +89,9 @@ def lambda_event(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return {"Records": list(records)}
 
 
-def _client_error_code(exc: Exception) -> str | None:
-    response = getattr(exc, "response", None)
-    if isinstance(response, Mapping):
-        return str(response.get("Error", {}).get("Code"))
-    return None
+def _not_found(exc: Exception) -> bool:
+    error = aws_error(exc)
+    return error is not None and error.kind == "not_found"
 
 
 def _latest_stream_arn(client: DynamoDBStreamsClient, table_name: str) -> str:
@@ -118,7 +117,7 @@ def _describe_all_shards(client: DynamoDBStreamsClient, stream_arn: str) -> list
         try:
             description = client.describe_stream(**kwargs)["StreamDescription"]
         except Exception as exc:
-            if _client_error_code(exc) == "ResourceNotFoundException":
+            if _not_found(exc):
                 raise UsageError(f"stream {stream_arn!r} does not exist") from exc
             raise
         shards += description.get("Shards", [])
@@ -141,7 +140,7 @@ def _read_shard(
             StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
     except Exception as exc:
-        if _client_error_code(exc) == "ResourceNotFoundException":
+        if _not_found(exc):
             return []  # the shard went away between DescribeStream and now
         raise
     records: list[Mapping[str, Any]] = []
@@ -152,7 +151,7 @@ def _read_shard(
         except Exception as exc:
             # DynamoDB Local answers "Invalid ShardId in ShardIterator" at a shard's end; the
             # AWS adapter treats ResourceNotFound on a shard as its end too.
-            if _client_error_code(exc) == "ResourceNotFoundException":
+            if _not_found(exc):
                 break
             raise
         batch = page.get("Records", [])

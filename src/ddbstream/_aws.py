@@ -1,0 +1,190 @@
+"""The one boundary between ddbstream and boto3/botocore.
+
+boto3 is optional (every Lambda Python runtime ships it; ``pip install 'ddbstream[aws]'`` brings
+it elsewhere) and slow to import, so it is imported here, on first use, and nowhere else. Errors
+that botocore raises are read here too: :func:`aws_error` turns any exception into an
+:class:`AwsError` (its code, message and :data:`Kind`) or ``None`` when it did not come from AWS,
+so callers decide by kind, from one table, instead of matching class names and codes
+themselves. httpx's ``map_httpcore_exceptions`` is the model.
+
+Example:
+    >>> aws_error(ValueError("not from AWS")) is None
+    True
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Literal
+
+from ._errors import DDBStreamError, UsageError
+from ._lazy import require
+
+__all__ = ["AwsError", "Kind", "aws_error", "boto3", "client", "setup_errors"]
+
+Kind = Literal[
+    "throttled",
+    "server",
+    "unanswered",
+    "conflict",
+    "condition",
+    "cancelled",
+    "not_found",
+    "validation",
+    "credentials",
+    "trimmed",
+    "expired",
+    "other",
+]
+"""What went wrong, as far as a caller needs to know:
+
+* ``throttled``, ``server``, ``conflict``: AWS refused for now; a retry with backoff may succeed.
+* ``unanswered``: no answer (connection reset, timeout); a write may or may not have landed.
+* ``condition``: a ``ConditionExpression`` was false; ``cancelled``: a transaction was cancelled
+  (its ``CancellationReasons`` say why).
+* ``not_found``, ``validation``, ``credentials``: the request cannot work as sent.
+* ``trimmed``, ``expired``: a stream's data is gone, or an iterator is too old.
+"""
+
+_KIND_OF_CODE: Mapping[str, Kind] = {
+    "ProvisionedThroughputExceededException": "throttled",
+    "ThrottlingException": "throttled",
+    "RequestLimitExceeded": "throttled",
+    "LimitExceededException": "throttled",
+    "InternalServerError": "server",
+    "InternalFailure": "server",
+    "ServiceUnavailable": "server",
+    "TransactionConflictException": "conflict",
+    "TransactionInProgressException": "conflict",
+    "ConditionalCheckFailedException": "condition",
+    "TransactionCanceledException": "cancelled",
+    "ResourceNotFoundException": "not_found",
+    "ValidationException": "validation",
+    "SerializationException": "validation",
+    "UnrecognizedClientException": "credentials",
+    "AccessDeniedException": "credentials",
+    "TrimmedDataAccessException": "trimmed",
+    "ExpiredIteratorException": "expired",
+}
+
+_KIND_OF_CLASS: Mapping[str, Kind] = {
+    "EndpointConnectionError": "unanswered",
+    "ConnectionClosedError": "unanswered",
+    "ConnectTimeoutError": "unanswered",
+    "ReadTimeoutError": "unanswered",
+    "ConnectionError": "unanswered",
+    "ProxyConnectionError": "unanswered",
+    "HTTPClientError": "unanswered",
+    "ParamValidationError": "validation",
+    "NoCredentialsError": "credentials",
+    "PartialCredentialsError": "credentials",
+    "NoRegionError": "credentials",
+}
+
+RETRYABLE: frozenset[Kind] = frozenset({"throttled", "server", "conflict", "unanswered"})
+
+
+@dataclass(frozen=True, slots=True)
+class AwsError:
+    """What an exception raised by boto3 or botocore says, in ddbstream's terms.
+
+    Attributes:
+        kind: see :data:`Kind`.
+        code: the AWS error code (``"ValidationException"``), or the botocore class name for
+            errors that never reached AWS.
+        message: AWS's message, or the exception's text.
+        response: the parsed error response (``CancellationReasons``, ``Item``...), or ``{}``.
+    """
+
+    kind: Kind
+    code: str
+    message: str
+    response: Mapping[str, Any]
+
+    @property
+    def retryable(self) -> bool:
+        """True when the same request may succeed later (throttling, a 5xx, no answer)."""
+        return self.kind in RETRYABLE
+
+
+def aws_error(exc: BaseException) -> AwsError | None:
+    """Read an exception raised by boto3/botocore; ``None`` for anything else.
+
+    botocore is never imported here: a ``ClientError`` is recognised by its ``response``, any
+    other botocore error by its module.
+    """
+    response = getattr(exc, "response", None)
+    if isinstance(response, Mapping):
+        error = response.get("Error")
+        if isinstance(error, Mapping) and isinstance(error.get("Code"), str):
+            code = str(error["Code"])
+            message = str(error.get("Message") or "")
+            return AwsError(_KIND_OF_CODE.get(code, "other"), code, message, response)
+    module = type(exc).__module__ or ""
+    if not module.startswith(("botocore", "boto3")):
+        return None
+    for cls in type(exc).__mro__:
+        kind = _KIND_OF_CLASS.get(cls.__name__)
+        if kind is not None:
+            return AwsError(kind, type(exc).__name__, str(exc), {})
+    return AwsError("other", type(exc).__name__, str(exc), {})
+
+
+def boto3() -> ModuleType:
+    """The boto3 module, imported on first use; a :class:`UsageError` names the extra if absent."""
+    return require("boto3", purpose="talking to DynamoDB")
+
+
+def client(
+    service: str,
+    *,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    validate: bool = True,
+    credentials: Mapping[str, str] | None = None,
+    retries: Mapping[str, Any] | None = None,
+) -> Any:
+    """A boto3 client for ``service`` (``"dynamodb"``, ``"dynamodbstreams"``).
+
+    Args:
+        region: default: boto3's configuration (``AWS_REGION``...).
+        endpoint_url: default: boto3's (it honours ``AWS_ENDPOINT_URL``).
+        validate: botocore's client-side parameter validation (about 0.3 ms per transaction
+            action; DynamoDB validates every request anyway).
+        credentials: ``aws_access_key_id`` / ``aws_secret_access_key`` instead of boto3's chain.
+        retries: botocore's ``retries`` configuration.
+    """
+    config_cls = require("botocore.config", purpose="talking to DynamoDB").Config
+    options: dict[str, Any] = {"parameter_validation": validate}
+    if retries is not None:
+        options["retries"] = dict(retries)
+    session = boto3().session.Session(region_name=region)
+    return session.client(
+        service, endpoint_url=endpoint_url, config=config_cls(**options), **(credentials or {})
+    )
+
+
+@contextlib.contextmanager
+def setup_errors(what: str) -> Iterator[None]:
+    """Turn an AWS error met while setting something up into a one-line :class:`UsageError`.
+
+    For the moments when no retry makes sense: resolving a table's stream, creating a client.
+    """
+    try:
+        yield
+    except DDBStreamError:
+        raise
+    except Exception as exc:
+        error = aws_error(exc)
+        if error is None:
+            raise
+        if error.kind == "not_found":
+            raise UsageError(f"{what}: not found ({error.message or error.code})") from exc
+        if error.kind == "unanswered":
+            raise UsageError(f"{what}: cannot reach the endpoint ({error.message})") from exc
+        if error.kind == "credentials":
+            raise UsageError(f"{what}: {error.message or error.code}") from exc
+        raise UsageError(f"{what}: {error.code}: {error.message}") from exc

@@ -1,0 +1,121 @@
+"""Loading on first use: one loader for every package ``__init__``, and the optional extras.
+
+Every millisecond of import is paid by each Lambda cold start, so a package's ``__init__`` names
+what it exports and where each name lives, and :func:`attach` imports a module only when one of
+its names is first read. Every export reports the package as its ``__module__`` (as httpx does),
+so reprs, tracebacks and docs show ``ddbstream.Router``, not ``ddbstream._routing.Router``.
+
+boto3, pydantic, hypothesis and pytest are optional: ``pip install ddbstream`` brings only
+typing-extensions. :func:`require` imports one of them and, when it is missing, raises a
+:class:`~ddbstream.UsageError` that names the ``pip install`` line; :func:`attach` does the same
+when a lazily loaded module needs one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import types
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from ._errors import UsageError
+
+__all__ = ["EXTRAS", "attach", "require", "set_module"]
+
+EXTRAS: Mapping[str, str] = {
+    "boto3": "aws",
+    "botocore": "aws",
+    "pydantic": "pydantic",
+    "pydantic_core": "pydantic",
+    "hypothesis": "testing",
+    "pytest": "testing",
+}
+"""The optional distributions, each with the extra of ``ddbstream`` that installs it."""
+
+
+def _missing(exc: ModuleNotFoundError, purpose: str) -> UsageError | None:
+    root = (exc.name or "").partition(".")[0]
+    extra = EXTRAS.get(root)
+    if extra is None:
+        return None
+    return UsageError(
+        f"{purpose} needs {root}, which is not installed: pip install 'ddbstream[{extra}]'"
+    )
+
+
+def require(module: str, *, purpose: str) -> types.ModuleType:
+    """Import an optional dependency, or raise a :class:`UsageError` naming the extra to install.
+
+    Args:
+        module: e.g. ``"boto3"`` or ``"pydantic"``.
+        purpose: what needs it, for the message (``"DynamoDBSink"``, ``"typed models"``).
+
+    Example:
+        >>> require("json", purpose="the example").__name__
+        'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        error = _missing(exc, purpose)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def set_module(value: object, package: str) -> None:
+    """Report ``package`` as the ``__module__`` of an exported class or function."""
+    if isinstance(value, type) or callable(value):
+        with contextlib.suppress(AttributeError, TypeError):  # a builtin keeps its own
+            value.__module__ = package
+
+
+def attach(
+    package: str,
+    lazy: Mapping[str, str],
+    *,
+    eager: Iterable[object] = (),
+    submodules: Iterable[str] = (),
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The module ``__getattr__`` and ``__dir__`` of a package that loads its names on first use.
+
+    Args:
+        package: the package's ``__name__``.
+        lazy: exported name -> the relative module that defines it (``"._routing"``).
+        eager: objects the package imported at the top; they get ``__module__`` rewritten too.
+        submodules: public subpackages or modules returned by attribute access.
+
+    Returns:
+        ``(__getattr__, __dir__)`` to assign in the package's namespace.
+    """
+    for value in eager:
+        set_module(value, package)
+    subs = frozenset(submodules)
+    names = sorted({*lazy, *subs})
+    namespace: dict[str, Any] = vars(importlib.import_module(package))
+
+    def load(module_name: str, name: str) -> types.ModuleType:
+        try:
+            return importlib.import_module(module_name, package)
+        except ModuleNotFoundError as exc:
+            error = _missing(exc, f"{package}.{name}")
+            if error is None:
+                raise
+            raise error from exc
+
+    def __getattr__(name: str) -> Any:
+        if name in subs:
+            return load(f".{name}", name)
+        module_name = lazy.get(name)
+        if module_name is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(load(module_name, name), name)
+        set_module(value, package)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace.get("__all__", ()), *names})
+
+    return __getattr__, __dir__
