@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import ImageValidationError, UsageError
+from ._lazy import require
 
 __all__ = ["bind_image", "type_adapter"]
 
@@ -19,11 +20,10 @@ __all__ = ["bind_image", "type_adapter"]
 @functools.lru_cache(maxsize=256)
 def type_adapter(model: Any) -> Any:
     """The cached ``pydantic.TypeAdapter`` for ``model``."""
-    from pydantic import PydanticUserError, TypeAdapter
-
+    pydantic = require("pydantic", purpose="typed models (model=...)")
     try:
-        return TypeAdapter(model)
-    except PydanticUserError as exc:
+        return pydantic.TypeAdapter(model)
+    except pydantic.PydanticUserError as exc:
         raise UsageError(f"cannot bind images to {model!r}: {exc}") from exc
 
 
@@ -35,12 +35,11 @@ def bind_image(model: Any, image: Mapping[str, Any]) -> Any:
             ``__cause__`` is the pydantic ``ValidationError``.
         DecodeError: an attribute of the image breaks DynamoDB's rules.
     """
-    from pydantic import ValidationError
-
+    validation_error = require("pydantic", purpose="typed models (model=...)").ValidationError
     values = image.to_dict() if hasattr(image, "to_dict") else dict(image)
     try:
         return type_adapter(model).validate_python(values)
-    except ValidationError as exc:
+    except validation_error as exc:
         first = exc.errors()[0]
         name = getattr(image, "_name", "Image")
         loc = tuple(p for p in first.get("loc", ()) if isinstance(p, (str, int)))
