@@ -7,7 +7,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ddbstream-installed
 
-.PHONY: all test demo install java npm dynamodb-local lint typecheck unit docs bench clean
+.PHONY: all test demo install java npm dynamodb-local lint typecheck unit docs bench fuzz clean
 
 all: test
 
@@ -51,6 +51,10 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 test: lint typecheck unit docs
+
+# Long hardening run: every tests/fuzz target with 20,000 inputs, and how many each one ran.
+fuzz: $(STAMP) dynamodb-local
+	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/fuzz -q --hypothesis-show-statistics
 
 demo: $(STAMP) dynamodb-local
 	$(PY) examples/demo.py

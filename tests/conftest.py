@@ -1,10 +1,11 @@
 """Test-suite configuration. The DynamoDB Local fixtures come from the ddbstream pytest plugin
 (``pytest11`` entry point); pytester is used to test that plugin.
 
-Hypothesis profiles: ``dev`` (default) and ``ci`` (set by ``.ci/run`` through
-``HYPOTHESIS_PROFILE``): no deadline, because the shared 2-core CI machine runs DynamoDB Local
-beside the tests and timings are not what these properties are about, and derandomized in CI
-so that a red build is reproducible from its log.
+Hypothesis profiles: ``dev`` (default), ``fuzz`` (``make fuzz``) and ``ci`` (set by
+``.ci/run`` through ``HYPOTHESIS_PROFILE``): no deadline, because the shared 2-core CI machine
+runs DynamoDB Local beside the tests and timings are not what these properties are about, and
+derandomized in CI so that a red build is reproducible from its log. Tests set no
+``max_examples`` of their own, so that the profile decides.
 """
 
 from __future__ import annotations
@@ -21,6 +22,13 @@ settings.register_profile(
     deadline=None,
     derandomize=True,
     print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+# make fuzz: the hardening targets of tests/fuzz with many more inputs, and their statistics.
+settings.register_profile(
+    "fuzz",
+    max_examples=20_000,
+    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

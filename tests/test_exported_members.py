@@ -8,10 +8,11 @@ import pytest
 
 SURFACE = {
     "ddbstream": [
-        "AggregationError", "BatchItemFailure", "BatchResponse", "BatchResult", "DDBStreamError",
-        "DataError", "DecodeError", "EncodeError", "EventName", "FailurePolicy",
+        "AggregationError", "BatchItemFailure", "BatchResponse", "BatchResult", "BatchSummary",
+        "DDBStreamError",
+        "DataError", "DecodeError", "EmfMetrics", "EncodeError", "EventName", "FailurePolicy",
         "FilterNotExpressible", "Image", "ImageValidationError", "InvalidPattern",
-        "LimitExceeded", "RecordFailure",
+        "LimitExceeded", "MetricsSink", "RecordFailure",
         "Route", "Router", "StreamEvent", "StreamRecord", "StreamViewType", "TransientError",
         "TumblingWindow", "UsageError", "Window", "__version__", "aggregate", "deserialize",
         "deserialize_image", "filters", "runner", "serialize", "serialize_image", "testing",

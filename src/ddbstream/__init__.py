@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._codec import deserialize, deserialize_image, serialize, serialize_image
     from ._event import StreamEvent
     from ._image import Image
+    from ._observe import BatchSummary, EmfMetrics, MetricsSink
     from ._records import EventName, StreamRecord, StreamViewType
     from ._routing import Route, Router
     from ._window import TumblingWindow, Window
@@ -44,9 +45,11 @@ __all__ = [
     "BatchItemFailure",
     "BatchResponse",
     "BatchResult",
+    "BatchSummary",
     "DDBStreamError",
     "DataError",
     "DecodeError",
+    "EmfMetrics",
     "EncodeError",
     "EventName",
     "FailurePolicy",
@@ -55,6 +58,7 @@ __all__ = [
     "ImageValidationError",
     "InvalidPattern",
     "LimitExceeded",
+    "MetricsSink",
     "RecordFailure",
     "Route",
     "Router",
@@ -83,6 +87,9 @@ _LAZY: dict[str, str] = {
     "serialize_image": "._codec",
     "EventName": "._records",
     "Image": "._image",
+    "BatchSummary": "._observe",
+    "EmfMetrics": "._observe",
+    "MetricsSink": "._observe",
     "StreamEvent": "._event",
     "StreamRecord": "._records",
     "StreamViewType": "._records",

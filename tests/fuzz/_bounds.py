@@ -1,0 +1,79 @@
+"""The promise every fuzz target checks: on any input a call returns, or raises a
+``DDBStreamError``, within a time bound, and leaves its arguments as it found them.
+
+``make fuzz`` runs the targets under the ``fuzz`` hypothesis profile (many more examples, with
+statistics); ``make test`` runs them under the ordinary profile.
+"""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from ddbstream import DDBStreamError
+
+__all__ = ["Hang", "call_bounded", "time_limit"]
+
+T = TypeVar("T")
+
+
+class Hang(BaseException):
+    """Raised into the test when a call runs far past its bound (a BaseException, so that no
+    ``except Exception`` in the code under test swallows it)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt the block with :class:`Hang` after ``seconds`` (main thread, POSIX)."""
+
+    def _alarm(signum: int, frame: Any) -> None:
+        raise Hang(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def call_bounded(
+    fn: Callable[..., T], *args: Any, seconds: float = 1.0, **kwargs: Any
+) -> T | DDBStreamError:
+    """Call ``fn``; return its result, or the ``DDBStreamError`` it raised.
+
+    Fails the test when ``fn`` raises anything else, takes longer than ``seconds`` (it is
+    interrupted at five times the bound), or changes its arguments.
+    """
+    before = copy.deepcopy((args, kwargs))
+    start = time.perf_counter()
+    try:
+        with time_limit(max(5 * seconds, 1.0)):
+            try:
+                result: T | DDBStreamError = fn(*args, **kwargs)
+            except DDBStreamError as exc:
+                str(exc)  # the message must render, whatever the bad value
+                repr(exc)
+                result = exc
+    except Hang as exc:
+        raise AssertionError(f"{getattr(fn, '__qualname__', fn)} hung: {exc}") from None
+    except Exception as exc:
+        raise AssertionError(
+            f"{getattr(fn, '__qualname__', fn)} raised {type(exc).__name__}, not a "
+            f"DDBStreamError: {str(exc)[:300]}"
+        ) from exc
+    elapsed = time.perf_counter() - start
+    assert elapsed <= seconds, f"{getattr(fn, '__qualname__', fn)} took {elapsed:.2f} s"
+    assert _same((args, kwargs), before), f"{getattr(fn, '__qualname__', fn)} changed its arguments"
+    return result
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, counting NaN equal to itself (a fuzzed float may be one)."""
+    return a == b or pickle.dumps(a) == pickle.dumps(b)

@@ -1,0 +1,37 @@
+"""The fuzz harness itself fails where it should."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from ddbstream import DecodeError
+
+from ._bounds import call_bounded
+
+
+def test_a_typed_error_is_returned() -> None:
+    def bad() -> None:
+        raise DecodeError("bad")
+
+    assert isinstance(call_bounded(bad), DecodeError)
+
+
+def test_a_builtin_error_fails_the_check() -> None:
+    with pytest.raises(AssertionError, match="KeyError"):
+        call_bounded({}.__getitem__, "x")
+
+
+def test_a_slow_call_fails_the_check() -> None:
+    with pytest.raises(AssertionError, match=r"took|hung"):
+        call_bounded(time.sleep, 0.3, seconds=0.1)
+
+
+def test_mutating_an_argument_fails_the_check() -> None:
+    def mutate(event: dict[str, Any]) -> None:
+        event["Records"] = []
+
+    with pytest.raises(AssertionError, match="changed its arguments"):
+        call_bounded(mutate, {"Records": [1]})
