@@ -204,3 +204,26 @@ def test_mypy_rejects_a_local_predicate(tmp_path: Path) -> None:
     assert status == 1
     assert [e.split(":")[1] for e in errors] == ["3", "4"], out
     assert all('"LocalPredicate"' in e for e in errors), out
+
+
+@pytest.mark.parametrize(
+    ("pattern", "names"),
+    [
+        ({"eventName": ["INSERT"]}, {"INSERT"}),
+        ({"dynamodb": {"NewImage": {"s": {"S": ["x"]}}}}, {"INSERT", "MODIFY", "REMOVE"}),
+        ({"eventName": [{"anything-but": "REMOVE"}]}, {"INSERT", "MODIFY"}),
+        ({"eventName": [{"prefix": "MOD"}]}, {"MODIFY"}),
+        ({"$or": [{"eventName": ["INSERT"]}, {"eventName": ["REMOVE"]}]}, {"INSERT", "REMOVE"}),
+        ({"eventName": ["aws:kinesis:record"]}, set()),
+    ],
+)
+def test_event_names_are_the_kinds_a_filter_can_let_through(
+    pattern: dict[str, object], names: set[str]
+) -> None:
+    assert Filter.from_pattern(pattern).event_names() == names
+
+
+def test_criteria_event_names_are_the_union_and_everything_when_empty() -> None:
+    criteria = FilterCriteria([{"eventName": ["INSERT"]}, {"eventName": ["MODIFY"]}])
+    assert criteria.event_names() == {"INSERT", "MODIFY"}
+    assert FilterCriteria([]).event_names() == {"INSERT", "MODIFY", "REMOVE"}

@@ -14,6 +14,7 @@ from ._pattern import compact_json, expand, normalize
 
 __all__ = ["DEFAULT_MAX_FILTERS", "HARD_MAX_FILTERS", "Filter", "FilterCriteria"]
 
+EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 DEFAULT_MAX_FILTERS = 5
 HARD_MAX_FILTERS = 10
 
@@ -109,6 +110,23 @@ class Filter:
         """None when ``record`` matches; otherwise the first condition that failed, with its
         path, the expected values and what the record holds there."""
         return self._matcher.explain(_record_mapping(record))
+
+    def event_names(self) -> frozenset[str]:
+        """The ``eventName`` values (``INSERT``, ``MODIFY``, ``REMOVE``) this filter can let
+        through, judged by its conditions on ``eventName`` alone: conditions on other fields
+        may still drop every record of a kind, never add one.
+
+        Example:
+            >>> from ddbstream.filters import Filter
+            >>> sorted(Filter.from_pattern('{"eventName": ["INSERT", "MODIFY"]}').event_names())
+            ['INSERT', 'MODIFY']
+        """
+        names: set[str] = set()
+        for rule in expand(normalize(self._text)):
+            only = tuple((name, conds) for name, conds in rule if name == "eventName")
+            matches = compile_rules([only]).slow_matches
+            names.update(name for name in EVENT_NAMES if matches({"eventName": name}))
+        return frozenset(names)
 
     def __repr__(self) -> str:
         return f"Filter.from_pattern({self._text!r})"
@@ -233,6 +251,19 @@ class FilterCriteria:
             return True
         mapping = record if record.__class__ is dict else _record_mapping(record)
         return any(f.matches(mapping) for f in self.filters)
+
+    def event_names(self) -> frozenset[str]:
+        """The ``eventName`` values some filter of the criteria can let through (see
+        :meth:`Filter.event_names`); all three for an empty criteria, which filters nothing.
+
+        Example:
+            >>> from ddbstream.filters import FilterCriteria, event_name
+            >>> sorted(FilterCriteria([event_name == "INSERT"]).event_names())
+            ['INSERT']
+        """
+        if not self.filters:
+            return frozenset(EVENT_NAMES)
+        return frozenset().union(*(f.event_names() for f in self.filters))
 
     def explain(self, record: Any) -> str | None:
         """None when ``record`` is delivered, else why each filter rejected it."""
