@@ -9,23 +9,30 @@ from typing import Any
 
 import pytest
 
-from ddbstream.runner import failure_record
+from ddbstream.runner import FailureRecord, failure_record
+from ddbstream.runner._batches import to_entries
 from ddbstream.runner._destination import make_destination
 
 from ._support import STREAM_ARN, rec
 
+RECORDS = [rec(7, t=1_700_000_000.9), rec(8, t=1_700_000_061.0)]
+WHERE: dict[str, Any] = {
+    "shard_id": "shardId-1",
+    "stream_arn": STREAM_ARN,
+    "function_arn": "arn:aws:lambda:us-east-1:1:function:f",
+    "condition": "RetryAttemptsExhausted",
+    "invoke_count": 2,
+    "function_error": "Unhandled",
+    "request_id": "r-1",
+}
+
 
 def record() -> dict[str, Any]:
-    return failure_record(
-        [rec(7, t=1_700_000_000.9), rec(8, t=1_700_000_061.0)],
-        shard_id="shardId-1",
-        stream_arn=STREAM_ARN,
-        function_arn="arn:aws:lambda:us-east-1:1:function:f",
-        condition="RetryAttemptsExhausted",
-        invoke_count=2,
-        function_error="Unhandled",
-        request_id="r-1",
-    )
+    return failure_record(RECORDS, **WHERE)
+
+
+def failure() -> FailureRecord:
+    return FailureRecord.of(to_entries(RECORDS), **WHERE)
 
 
 def test_failure_record_shape() -> None:
@@ -52,8 +59,8 @@ def test_failure_record_shape() -> None:
 def test_json_lines_file(tmp_path: Path) -> None:
     path = tmp_path / "failed.jsonl"
     send = make_destination(path)
-    send(record())
-    send(record())
+    send(failure())
+    send(failure())
     lines = path.read_text().splitlines()
     assert [json.loads(line) for line in lines] == [
         record() | {"timestamp": json.loads(line)["timestamp"]} for line in lines
@@ -62,9 +69,9 @@ def test_json_lines_file(tmp_path: Path) -> None:
 
 def test_callable_and_log(caplog: pytest.LogCaptureFixture) -> None:
     got: list[dict[str, Any]] = []
-    make_destination(got.append)(record())
+    make_destination(got.append)(failure())
     assert got[0]["requestContext"]["requestId"] == "r-1"
     with caplog.at_level(logging.ERROR, logger="ddbstream.runner"):
-        make_destination(None)(record())
+        make_destination(None)(failure())
     assert "no on-failure destination" in caplog.text
     assert '"startSequenceNumber": "000000000000000000007"' in caplog.text

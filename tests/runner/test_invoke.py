@@ -12,7 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream.runner import EventSourceMapping, RunnerStats
-from ddbstream.runner._invoke import Invoker, cut_batches, read_response
+from ddbstream.runner._batches import cut_batches, event_text, to_entries
+from ddbstream.runner._config import LocalFunction
+from ddbstream.runner._invoke import Invoker
+from ddbstream.runner._response import read_response
 
 from ._support import STREAM_ARN, rec
 
@@ -41,25 +44,32 @@ class Recorder:
         return [seqs(e["Records"]) for e in self.events]
 
 
-def make(handler: Any, **settings: Any) -> tuple[Invoker, list[dict[str, Any]], RunnerStats]:
+def make(
+    handler: Any, *, timeout: float = 3.0, **settings: Any
+) -> tuple[Invoker, list[dict[str, Any]], RunnerStats]:
     failures: list[dict[str, Any]] = []
     stats = RunnerStats()
     invoker = Invoker(
         handler,
         EventSourceMapping(**settings),
         stream_arn=STREAM_ARN,
-        send_failure=failures.append,
+        send_failure=lambda failure: failures.append(failure.to_dict()),
         stats=stats,
-        region="us-east-1",
-        account_id="123456789012",
+        function=LocalFunction(
+            name="fn", timeout=timeout, region="us-east-1", account_id="123456789012"
+        ),
         retry_delay=0.0,
-        function_name="fn",
     )
     return invoker, failures, stats
 
 
 RBIF = {"function_response_types": ("ReportBatchItemFailures",)}
 BATCH = [rec(i) for i in range(1, 5)]
+SEQS = [r["dynamodb"]["SequenceNumber"] for r in BATCH]
+
+
+def read(response: Any, sequence_numbers: list[str] = SEQS, **flags: bool) -> Any:
+    return read_response(json.dumps(response), sequence_numbers, **flags)
 
 
 # -- read_response: AWS's table of partial batch responses (section 3) -------------------------
@@ -69,7 +79,7 @@ BATCH = [rec(i) for i in range(1, 5)]
     "response", [None, {}, [], {"batchItemFailures": []}, {"batchItemFailures": None}]
 )
 def test_success_responses(response: Any) -> None:
-    assert read_response(response, BATCH, report_failures=True, windowed=False).kind == "ok"
+    assert read(response, report_failures=True, windowed=False).kind == "success"
 
 
 @pytest.mark.parametrize(
@@ -85,62 +95,53 @@ def test_success_responses(response: Any) -> None:
     ],
 )
 def test_complete_failure_responses(failure: Any) -> None:
-    out = read_response(
-        {
-            "batchItemFailures": [
-                {"itemIdentifier": BATCH[2]["dynamodb"]["SequenceNumber"]},
-                failure,
-            ]
-        },
-        BATCH,
+    out = read(
+        {"batchItemFailures": [{"itemIdentifier": SEQS[2]}, failure]},
         report_failures=True,
         windowed=False,
     )
-    assert (out.kind, out.retry_from) == ("failed", 0)
+    assert (out.kind, out.retry_from) == ("reported_failure", 0)
 
 
 def test_lowest_failed_sequence_number_compared_numerically() -> None:
     batch = [rec(9), rec(10), rec(11)]
     batch[0]["dynamodb"]["SequenceNumber"] = "9"  # shorter digit strings than the others
-    failures = [{"itemIdentifier": batch[2]["dynamodb"]["SequenceNumber"]}, {"itemIdentifier": "9"}]
-    out = read_response(
-        {"batchItemFailures": failures}, batch, report_failures=True, windowed=False
-    )
-    assert (out.kind, out.retry_from) == ("failed", 0)
+    seqs = [r["dynamodb"]["SequenceNumber"] for r in batch]
+    failures = [{"itemIdentifier": seqs[2]}, {"itemIdentifier": "9"}]
+    out = read({"batchItemFailures": failures}, seqs, report_failures=True, windowed=False)
+    assert (out.kind, out.retry_from) == ("reported_failure", 0)
 
 
 def test_responses_ignored_without_report_batch_item_failures() -> None:
     response = {"batchItemFailures": [{"itemIdentifier": ""}]}
-    assert read_response(response, BATCH, report_failures=False, windowed=False).kind == "ok"
+    assert read(response, report_failures=False, windowed=False).kind == "success"
 
 
 def test_window_response_needs_state() -> None:
-    assert read_response({}, BATCH, report_failures=False, windowed=True).kind == "failed"
-    out = read_response({"state": {"n": 1}}, BATCH, report_failures=False, windowed=True)
-    assert (out.kind, out.state) == ("ok", {"n": 1})
+    assert read({}, report_failures=False, windowed=True).kind == "reported_failure"
+    out = read({"state": {"n": 1}}, report_failures=False, windowed=True)
+    assert (out.kind, out.state) == ("success", {"n": 1})
 
 
 # -- batches --------------------------------------------------------------------------------
 
 
-def size(batch: list[dict[str, Any]]) -> int:
-    return len(json.dumps({"Records": batch}, separators=(",", ":")))
+def size(batch: list[Any]) -> int:
+    return len(event_text(batch))
 
 
 def test_batches_cut_at_batch_size_and_payload() -> None:
-    records = [rec(i, blob="x" * 1000) for i in range(1, 11)]
-    assert [len(b) for b, _ in cut_batches(records, 4)] == [4, 4, 2]
-    one = len(json.dumps(records[0], separators=(",", ":")))
-    assert [len(b) for b, _ in cut_batches(records, 100, limit=3 * one + 20)] == [3, 3, 3, 1]
+    records = to_entries([rec(i, blob="x" * 1000) for i in range(1, 11)])
+    assert [len(b) for b in cut_batches(records, 4)] == [4, 4, 2]
+    one = len(records[0].text)
+    assert [len(b) for b in cut_batches(records, 100, limit=3 * one + 20)] == [3, 3, 3, 1]
 
 
 @given(st.lists(st.integers(0, 5000), min_size=1, max_size=40), st.integers(1, 7))
 def test_cut_batches_are_greedy_within_limits(blobs: list[int], batch_size: int) -> None:
     records = [rec(i, blob="x" * n) for i, n in enumerate(blobs, 1)]
-    cut = cut_batches(records, batch_size, limit=8000)
-    batches = [b for b, _ in cut]
-    assert [json.loads(t) for _, texts in cut for t in texts] == records
-    assert [r for b in batches for r in b] == records
+    batches = cut_batches(to_entries(records), batch_size, limit=8000)
+    assert [e.record() for b in batches for e in b] == records
     for batch, following in zip(batches, [*batches[1:], []], strict=True):
         assert len(batch) <= batch_size
         assert len(batch) == 1 or size(batch) <= 8000
@@ -364,8 +365,7 @@ def test_parallelization_keeps_order_per_item() -> None:
 
 def test_context_counts_down_from_timeout() -> None:
     handler = Recorder()
-    invoker, _, _ = make(handler)
-    invoker.timeout = 5.0
+    invoker, _, _ = make(handler, timeout=5.0)
     invoker.process("s", [rec(1)])
     ctx = handler.contexts[0]
     assert ctx.function_name == "fn"
@@ -375,10 +375,9 @@ def test_context_counts_down_from_timeout() -> None:
 
 
 def test_handler_past_its_timeout_is_a_function_error() -> None:
-    import time
-
-    invoker, failures, stats = make(lambda e, c: time.sleep(0.05), maximum_retry_attempts=0)
-    invoker.timeout = 0.01
+    invoker, failures, stats = make(
+        lambda e, c: time.sleep(0.05), timeout=0.01, maximum_retry_attempts=0
+    )
     invoker.process("s", [rec(1)])
     assert stats.function_errors == 1
     assert len(failures) == 1
