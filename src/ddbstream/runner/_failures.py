@@ -110,6 +110,7 @@ class FailureRecord:
         now: _dt.datetime | None = None,
     ) -> FailureRecord:
         """The record for ``entries`` (in order), with their payload for the S3 shape."""
+        moment = now or _dt.datetime.now(_UTC)
         return cls(
             shard_id=shard_id,
             start_sequence_number=entries[0].sequence_number,
@@ -123,7 +124,7 @@ class FailureRecord:
             function_arn=function_arn,
             request_id=request_id or str(uuid.uuid4()),
             function_error=function_error,
-            timestamp=now or _dt.datetime.now(_UTC),
+            timestamp=moment.replace(microsecond=moment.microsecond // 1000 * 1000),
             payload=event_text(entries),
         )
 

@@ -233,7 +233,11 @@ class _Redrive:
     ) -> None:
         self.handler = handler
         self.criteria = mapping.filter_criteria
-        self.mapping = dataclasses.replace(mapping, filter_criteria=None)  # applied here
+        # the filter applies here, before superseded records are left out; the age limit never
+        # applies: redriven records are old by nature
+        self.mapping = dataclasses.replace(
+            mapping, filter_criteria=None, maximum_record_age_in_seconds=-1
+        )
         self.send = make_destination(on_failure)
         self.client = client
         self.function = function
@@ -317,7 +321,8 @@ def redrive(
         failures: :class:`FailureRecord`\\ s, or a file or folder of them (JSON lines, a copy
             of an S3 destination, a :class:`FailureFolder`).
         mapping: the settings to deliver with (default: the runner's, with 2 retries); the
-            retries must be finite and tumbling windows are not supported.
+            retries must be finite, tumbling windows are not supported and
+            ``maximum_record_age_in_seconds`` does not apply (the records are old by nature).
         from_stream: re-read the records from the stream even when a payload was saved.
         skip_superseded: leave out records whose item changed again later (see the module).
         endpoint_url / region / streams_client: where the stream is.

@@ -33,6 +33,9 @@ log = logging.getLogger("ddbstream.runner")
 
 #: AWS's adapter's policy: 50 ms doubling to 1 s, +/- 20%, 10 attempts.
 DEFAULT_BACKOFF = Backoff()
+#: Checking a checkpoint gives up sooner (DynamoDB Local answers some bad positions with
+#: InternalFailure).
+_CHECK_BACKOFF = Backoff(max_attempts=3)
 
 
 def _code(exc: BaseException) -> str | None:
@@ -214,11 +217,11 @@ class ShardReader:
         self.ended = False
         self.trimmed = 0
 
-    def _call(self, operation: str, **kwargs: Any) -> Any:
+    def _call(self, operation: str, *, backoff: Backoff | None = None, **kwargs: Any) -> Any:
         method = getattr(
             self.client, "get_shard_iterator" if operation == "GetShardIterator" else "get_records"
         )
-        return self.backoff.call(method, operation, kwargs, sleep=self.sleep)
+        return (backoff or self.backoff).call(method, operation, kwargs, sleep=self.sleep)
 
     def check_checkpoint(self, sequence_number: str) -> str | None:
         """Why ``sequence_number`` cannot be a record of this shard, or None when it is one.
@@ -236,6 +239,7 @@ class ShardReader:
         try:
             out = self._call(
                 "GetShardIterator",
+                backoff=_CHECK_BACKOFF,
                 StreamArn=self.stream_arn,
                 ShardId=shard.shard_id,
                 ShardIteratorType="AT_SEQUENCE_NUMBER",
@@ -245,7 +249,9 @@ class ShardReader:
             for _ in range(3):  # GetRecords may return an empty page before the record
                 if not iterator:
                     break
-                page = self._call("GetRecords", ShardIterator=iterator, Limit=1)
+                page = self._call(
+                    "GetRecords", backoff=_CHECK_BACKOFF, ShardIterator=iterator, Limit=1
+                )
                 records = page.get("Records") or []
                 if records:
                     found = records[0]["dynamodb"]["SequenceNumber"]
