@@ -14,7 +14,7 @@ import pytest
 from ddbstream import __version__
 from ddbstream.cli import main
 from ddbstream.cli._run import Status
-from ddbstream.runner import Retrying, RunnerStats
+from ddbstream.runner import CheckpointStore, Retrying, RunnerStats
 
 APP = """
 import json, os
@@ -331,3 +331,30 @@ def test_status_line_shows_what_is_retried() -> None:
     assert "retrying 3 records (attempt 5)" in Status.line(stats)
     stats.set_retrying("lane", None)
     assert "retrying" not in Status.line(stats)
+
+
+def test_run_with_a_checkpoint_from_another_server_is_one_line(
+    make_table: Any,
+    dynamodb_client: Any,
+    dynamodbstreams_client: Any,
+    dynamodb_endpoint: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = make_table()
+    dynamodb_client.put_item(TableName=table.name, Item={"pk": {"S": "a"}})
+    description = dynamodbstreams_client.describe_stream(StreamArn=table.stream_arn)
+    (shard,) = description["StreamDescription"]["Shards"]
+    checkpoint = tmp_path / "cp.db"
+    store = CheckpointStore(checkpoint)
+    store.save(str(table.stream_arn), shard["ShardId"], "000000000099999999999")
+    store.close()
+    # operator.is_not(event, context) is a handler that succeeds
+    argv = ["run", "operator:is_not", "--table", table.name, "--endpoint-url", dynamodb_endpoint]
+    argv += ["--checkpoint", str(checkpoint), "--until-idle"]
+    assert main(argv) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "SequenceNumber 000000000099999999999" in line
+    assert "--reset-checkpoint" in line
+    assert main([*argv, "--reset-checkpoint"]) == 0
+    assert "done: 1 read, 1 handled" in capsys.readouterr().err

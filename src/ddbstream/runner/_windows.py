@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-import json
 import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from .._window import MAX_STATE_BYTES
+from .._window import MAX_STATE_BYTES, state_size
 from ._checkpoint import CheckpointStore
 
 __all__ = ["OpenWindow", "WindowKeeper"]
@@ -101,7 +100,7 @@ class WindowKeeper:
         window = self.current(shard_id)
         if window is None:
             return
-        if len(json.dumps(state)) > MAX_STATE_BYTES:
+        if state_size(state) > MAX_STATE_BYTES:
             self._early.add(shard_id)
         self._set(shard_id, OpenWindow(window.start, state))
 
