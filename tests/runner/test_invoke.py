@@ -448,3 +448,23 @@ def test_metrics_per_gathered_batch() -> None:
     assert (summary.component, summary.function, summary.records) == ("runner", "fn", 3)
     assert (summary.processed, summary.failed, summary.filtered) == (1, 1, 1)
     assert summary.record_age_ms == 10_000.0
+
+
+def test_records_given_away_reach_the_first_invocation_and_retries_stay_pristine() -> None:
+    seen: list[Any] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        seen.append(json.loads(json.dumps(event["Records"])))
+        for record in event["Records"]:
+            record["dynamodb"]["SequenceNumber"] = "1"
+        raise RuntimeError("after mangling")
+
+    records = [rec(1), rec(2)]
+    pristine = json.loads(json.dumps(records))
+    invoker, failures, stats = make(handler, maximum_retry_attempts=1)
+    assert invoker.process("s", records, owned=True)
+    assert records[0]["dynamodb"]["SequenceNumber"] == "1"  # the handler had the originals...
+    assert seen == [pristine, pristine]  # ...but the retry got the records as they were read
+    (failure,) = failures
+    assert failure["DDBStreamBatchInfo"]["startSequenceNumber"] == "000000000000000000001"
+    assert stats.records_failed == 2

@@ -25,7 +25,7 @@ from typing import Any
 
 from .._observe import BatchSummary, MetricsSink, log_record_failure, record_age_ms
 from ._backoff import Backoff
-from ._batches import Entry, cut_batches, event_text, to_entries
+from ._batches import Entry, cut_batches, handed_event, to_entries
 from ._config import EventSourceMapping, LocalFunction
 from ._context import LambdaContext, Retrying, RunnerStats
 from ._failures import FailureRecord
@@ -49,7 +49,8 @@ def _summary(error: BaseException) -> str:
 
 
 def _lane_key(entry: Entry) -> str:
-    dynamodb = json.loads(entry.text).get("dynamodb")
+    record = entry.original if entry.original is not None else json.loads(entry.text)
+    dynamodb = record.get("dynamodb")
     keys = dynamodb.get("Keys") if isinstance(dynamodb, dict) else None
     return json.dumps(keys, sort_keys=True)
 
@@ -116,15 +117,21 @@ class Invoker:
 
     # -- entry points -----------------------------------------------------------------------
 
-    def process(self, shard_id: str, records: Sequence[Mapping[str, Any]]) -> bool:
+    def process(
+        self, shard_id: str, records: Sequence[Mapping[str, Any]], *, owned: bool = False
+    ) -> bool:
         """Deliver ``records`` (one shard, in order). Returns False when a stop request
         interrupted the work, so the caller must not checkpoint past these records.
+
+        ``owned``: the records were built for this call and the caller never reads them
+        again, so the first invocation may hand them to the handler as they are (the runner's
+        read loop does); otherwise every invocation gets a copy and ``records`` stay untouched.
 
         Raises:
             DecodeError: a record lacks a SequenceNumber or is not JSON (nothing was invoked).
         """
         started, tally = time.monotonic(), _Tally()
-        entries = to_entries(records)
+        entries = to_entries(records, keep=owned)
         criteria = self.mapping.filter_criteria
         if criteria is not None:
             entries = [e for e, r in zip(entries, records, strict=True) if criteria.matches(r)]
@@ -389,7 +396,7 @@ class Invoker:
         )
         self.stats.add(invocations=1)
         response, error = self.sandbox.call(
-            self.handler, event_text(part, window), context, function.timeout
+            self.handler, handed_event(part, window, first=first), context, function.timeout
         )
         if error is not None:
             self.stats.add(function_errors=1)

@@ -69,7 +69,7 @@ class _Worker(threading.Thread):
                 ]
                 last = str(records[-1]["dynamodb"]["SequenceNumber"])
                 loop.stats.add(records_read=len(records))
-                if not loop.invoker.process(shard_id, records):
+                if not loop.invoker.process(shard_id, records, owned=True):
                     return
                 loop.store.save(loop.stream_arn, shard_id, last)
                 continue

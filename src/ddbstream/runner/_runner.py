@@ -248,8 +248,9 @@ class Runner:
             self._streams = self._client("dynamodbstreams")
         with setup_errors(f"stream {stream_arn}"):
             status, shards = describe_stream(self._streams, stream_arn)
-            head = self._streams.describe_stream(StreamArn=stream_arn, Limit=1)
-        self.lint(head.get("StreamDescription", {}).get("StreamViewType"))
+            if self.mapping.filter_criteria is not None:  # the view type sharpens the lint
+                head = self._streams.describe_stream(StreamArn=stream_arn, Limit=1)
+                self.lint(head.get("StreamDescription", {}).get("StreamViewType"))
         store = CheckpointStore(self.checkpoint)
         try:
             if self.reset_checkpoint:

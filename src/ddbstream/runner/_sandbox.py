@@ -31,18 +31,18 @@ Result = tuple[str | None, BaseException | None]
 
 
 class _Call:
-    __slots__ = ("context", "done", "event_text", "handler", "result")
+    __slots__ = ("context", "done", "event", "handler", "result")
 
-    def __init__(self, handler: Handler, event_text: str, context: object) -> None:
+    def __init__(self, handler: Handler, event: dict[str, Any] | str, context: object) -> None:
         self.handler = handler
-        self.event_text = event_text
+        self.event = event
         self.context = context
         self.done = threading.Event()
         self.result: Result = (None, RuntimeError("the handler did not run"))
 
     def run(self) -> None:
         try:
-            event = json.loads(self.event_text)
+            event = json.loads(self.event) if isinstance(self.event, str) else self.event
             self.result = (marshal(self.handler(event, self.context)), None)
         except BaseException as exc:  # any escape from a handler is a function error
             self.result = (None, exc)
@@ -81,11 +81,14 @@ class Sandbox:
         self._idle: list[_Worker] = []
         self._lock = threading.Lock()
 
-    def call(self, handler: Handler, event_text: str, context: object, timeout: float) -> Result:
-        """Invoke ``handler`` on a fresh copy of the event; wait at most ``timeout`` seconds."""
+    def call(
+        self, handler: Handler, event: dict[str, Any] | str, context: object, timeout: float
+    ) -> Result:
+        """Invoke ``handler`` on the event (JSON text is parsed on the handler's thread: a fresh
+        copy); wait at most ``timeout`` seconds."""
         with self._lock:
             worker = self._idle.pop() if self._idle else _Worker()
-        job = _Call(handler, event_text, context)
+        job = _Call(handler, event, context)
         worker.jobs.put(job)
         if job.done.wait(timeout):
             with self._lock:
