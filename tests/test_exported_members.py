@@ -30,8 +30,9 @@ SURFACE = {
         "Retry", "Sink", "Sum", "TransientError", "handle_window",
     ],
     "ddbstream.runner": [
-        "CheckpointStore", "EventSourceMapping", "LambdaContext", "Runner", "RunnerStats",
-        "failure_record", "run",
+        "CheckpointStore", "EventSourceMapping", "FailureFolder", "FailureRecord",
+        "LambdaContext", "RedriveReport", "RedriveResult", "Retrying", "Runner", "RunnerStats",
+        "failure_record", "redrive", "run",
     ],
     "ddbstream.testing": [
         "ChangeHistory", "DYNAMODB_LOCAL_NPM_VERSION", "Delivery", "DeliverySchedule",

@@ -14,7 +14,7 @@ import pytest
 from ddbstream import __version__
 from ddbstream.cli import main
 from ddbstream.cli._run import Status
-from ddbstream.runner import RunnerStats
+from ddbstream.runner import CheckpointStore, Retrying, RunnerStats
 
 APP = """
 import json, os
@@ -250,3 +250,111 @@ def test_console_script_in_a_subprocess(
     )
     assert bad.returncode == 2
     one_error_line(bad.stderr)
+
+
+POISON_APP = """
+import os
+
+def handler(event, context):
+    for record in event["Records"]:
+        if record["dynamodb"]["Keys"]["pk"]["S"] == os.environ.get("CLI_POISON", "poison"):
+            raise ValueError("poison record")
+"""
+
+
+def test_run_refuses_filter_criteria_with_lint_errors(
+    make_table: Any, dynamodb_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = make_table()
+    pattern = json.dumps({"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 1]}]}}}})
+    argv = [
+        "run",
+        "json:dumps",
+        "--table",
+        table.name,
+        "--endpoint-url",
+        dynamodb_endpoint,
+        "--filter-criteria",
+        pattern,
+        "--until-idle",
+    ]
+    assert main(argv) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "numeric-on-string" in line
+    assert "--allow-lint-errors" in line
+    assert main([*argv, "--allow-lint-errors"]) == 0
+    assert "done: 0 read" in capsys.readouterr().err
+
+
+def test_run_until_idle_exits_1_with_a_summary_when_a_record_is_stuck(
+    make_table: Any,
+    dynamodb_client: Any,
+    dynamodb_endpoint: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = make_table()
+    for pk in ("a", "poison"):
+        dynamodb_client.put_item(TableName=table.name, Item={"pk": {"S": pk}})
+    (tmp_path / "poison_app.py").write_text(POISON_APP)
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "poison_app:handler", "--table", table.name, "--endpoint-url"]
+    argv += [dynamodb_endpoint, "--until-idle", "--stuck-after", "3"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "done: 2 read, 0 handled" in err
+    assert "stuck: shard shardId-" in err
+    assert "3 attempt(s)" in err
+    assert "last error: ValueError: poison record" in err
+    assert "the checkpoint stays before them" in err
+
+
+def test_run_with_a_garbage_checkpoint_file_is_one_line(
+    make_table: Any, dynamodb_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = make_table()
+    garbage = tmp_path / "cp.db"
+    garbage.write_text("this is not a database\n" * 100)
+    argv = ["run", "json:dumps", "--table", table.name, "--endpoint-url", dynamodb_endpoint]
+    assert main([*argv, "--checkpoint", str(garbage), "--until-idle"]) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert f"checkpoint file {garbage}" in line
+    assert "delete it to start every stream over" in line
+
+
+def test_status_line_shows_what_is_retried() -> None:
+    stats = RunnerStats(records_read=4)
+    stats.set_retrying(
+        "lane", Retrying("shardId-1", "7", "e7", records=3, attempts=5, oldest_record_time=None)
+    )
+    assert "retrying 3 records (attempt 5)" in Status.line(stats)
+    stats.set_retrying("lane", None)
+    assert "retrying" not in Status.line(stats)
+
+
+def test_run_with_a_checkpoint_from_another_server_is_one_line(
+    make_table: Any,
+    dynamodb_client: Any,
+    dynamodbstreams_client: Any,
+    dynamodb_endpoint: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    table = make_table()
+    dynamodb_client.put_item(TableName=table.name, Item={"pk": {"S": "a"}})
+    description = dynamodbstreams_client.describe_stream(StreamArn=table.stream_arn)
+    (shard,) = description["StreamDescription"]["Shards"]
+    checkpoint = tmp_path / "cp.db"
+    store = CheckpointStore(checkpoint)
+    store.save(str(table.stream_arn), shard["ShardId"], "000000000099999999999")
+    store.close()
+    # operator.is_not(event, context) is a handler that succeeds
+    argv = ["run", "operator:is_not", "--table", table.name, "--endpoint-url", dynamodb_endpoint]
+    argv += ["--checkpoint", str(checkpoint), "--until-idle"]
+    assert main(argv) == 2
+    line = one_error_line(capsys.readouterr().err)
+    assert "SequenceNumber 000000000099999999999" in line
+    assert "--reset-checkpoint" in line
+    assert main([*argv, "--reset-checkpoint"]) == 0
+    assert "done: 1 read, 1 handled" in capsys.readouterr().err

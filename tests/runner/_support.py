@@ -93,7 +93,7 @@ class FakeStreams:
         elif kind == "LATEST":
             index = len(seqs)
         else:
-            index = seqs.index(kw["SequenceNumber"]) + 1
+            index = seqs.index(kw["SequenceNumber"]) + (kind == "AFTER_SEQUENCE_NUMBER")
             if index < trim:
                 raise err("TrimmedDataAccessException", "GetShardIterator")
         return {"ShardIterator": f"{sid}|{index}"}

@@ -134,3 +134,67 @@ def test_cli_script(
     assert "done: 1 read, 1 handled, 0 filtered out, 0 sent to on-failure" in proc.stderr
     assert "done: 1 read, 0 handled, 1 filtered out, 0 sent to on-failure" in proc.stderr
     assert (tmp_path / "checkpoints.db").exists()
+
+
+def test_redrive(
+    make_table: Any, dynamodb_client: Any, dynamodb_endpoint: str, tmp_path: Path
+) -> None:
+    module = load("redrive")
+    table = make_table()
+    for pk, amount in (("o1", "5"), ("o2", None), ("o3", "7")):
+        item = {"pk": {"S": pk}, "customer": {"S": "ann"}}
+        if amount is not None:
+            item["amount"] = {"N": amount}
+        dynamodb_client.put_item(TableName=table.name, Item=item)
+    report = module.main(dynamodb_endpoint, table.name, tmp_path / "failed")
+    assert (report.reprocessed, report.failed_again) == (1, 0)
+    assert module.AMOUNTS == {"o1": 5, "o2": 0, "o3": 7}
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_redrive_script(
+    make_table: Any, dynamodb_client: Any, dynamodb_endpoint: str, tmp_path: Path
+) -> None:
+    table = make_table()
+    for pk, item in (("o1", {"amount": {"N": "5"}}), ("o2", {})):
+        dynamodb_client.put_item(
+            TableName=table.name, Item={"pk": {"S": pk}, "customer": {"S": "ann"}, **item}
+        )
+    for name in ("redrive.sh", "orders_handler.py", "orders_fixed.py"):
+        shutil.copy(EXAMPLES / name, tmp_path / name)
+    env = {
+        **os.environ,
+        "ENDPOINT": dynamodb_endpoint,
+        "TABLE": table.name,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    proc = subprocess.run(
+        ["bash", "redrive.sh"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "done: 2 read, 1 handled, 0 filtered out, 1 sent to on-failure" in proc.stderr
+    assert "redrive: 1 reprocessed, 0 failed again, 0 superseded, 0 filtered out" in proc.stdout
+    assert list((tmp_path / "failed" / "aws" / "lambda").iterdir())
+
+
+def cfn_lint(path: Path) -> subprocess.CompletedProcess[str]:
+    executable = Path(sys.executable).with_name("cfn-lint")
+    assert executable.exists(), "cfn-lint comes with the dev extra (make test installs it)"
+    return subprocess.run(
+        [str(executable), str(path)], capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_the_operating_template_passes_cfn_lint(tmp_path: Path) -> None:
+    done = cfn_lint(EXAMPLES / "template.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    broken = tmp_path / "template.yaml"  # the check can fail: a metric group AWS does not know
+    text = (EXAMPLES / "template.yaml").read_text()
+    broken.write_text(text.replace("Metrics: [EventCount]", "Metrics: [RecordCount]"))
+    assert cfn_lint(broken).returncode != 0

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
+from ddbstream import BatchSummary
 from ddbstream.runner import EventSourceMapping, RunnerStats
-from ddbstream.runner._invoke import Invoker, cut_batches, read_response
+from ddbstream.runner._config import LocalFunction
+from ddbstream.runner._invoke import Invoker
 
 from ._support import STREAM_ARN, rec
 
@@ -41,19 +42,21 @@ class Recorder:
         return [seqs(e["Records"]) for e in self.events]
 
 
-def make(handler: Any, **settings: Any) -> tuple[Invoker, list[dict[str, Any]], RunnerStats]:
+def make(
+    handler: Any, *, timeout: float = 3.0, **settings: Any
+) -> tuple[Invoker, list[dict[str, Any]], RunnerStats]:
     failures: list[dict[str, Any]] = []
     stats = RunnerStats()
     invoker = Invoker(
         handler,
         EventSourceMapping(**settings),
         stream_arn=STREAM_ARN,
-        send_failure=failures.append,
+        send_failure=lambda failure: failures.append(failure.to_dict()),
         stats=stats,
-        region="us-east-1",
-        account_id="123456789012",
+        function=LocalFunction(
+            name="fn", timeout=timeout, region="us-east-1", account_id="123456789012"
+        ),
         retry_delay=0.0,
-        function_name="fn",
     )
     return invoker, failures, stats
 
@@ -62,90 +65,7 @@ RBIF = {"function_response_types": ("ReportBatchItemFailures",)}
 BATCH = [rec(i) for i in range(1, 5)]
 
 
-# -- read_response: AWS's table of partial batch responses (section 3) -------------------------
-
-
-@pytest.mark.parametrize(
-    "response", [None, {}, [], {"batchItemFailures": []}, {"batchItemFailures": None}]
-)
-def test_success_responses(response: Any) -> None:
-    assert read_response(response, BATCH, report_failures=True, windowed=False).kind == "ok"
-
-
-@pytest.mark.parametrize(
-    "failure",
-    [
-        {"itemIdentifier": ""},
-        {"itemIdentifier": None},
-        {"foo": 123},
-        {"foo": None},
-        {"itemIdentifier": 123},
-        {"itemIdentifier": "999999999999999999999"},  # well formed, not in the batch
-        "000000000000000000002",
-    ],
-)
-def test_complete_failure_responses(failure: Any) -> None:
-    out = read_response(
-        {
-            "batchItemFailures": [
-                {"itemIdentifier": BATCH[2]["dynamodb"]["SequenceNumber"]},
-                failure,
-            ]
-        },
-        BATCH,
-        report_failures=True,
-        windowed=False,
-    )
-    assert (out.kind, out.retry_from) == ("failed", 0)
-
-
-def test_lowest_failed_sequence_number_compared_numerically() -> None:
-    batch = [rec(9), rec(10), rec(11)]
-    batch[0]["dynamodb"]["SequenceNumber"] = "9"  # shorter digit strings than the others
-    failures = [{"itemIdentifier": batch[2]["dynamodb"]["SequenceNumber"]}, {"itemIdentifier": "9"}]
-    out = read_response(
-        {"batchItemFailures": failures}, batch, report_failures=True, windowed=False
-    )
-    assert (out.kind, out.retry_from) == ("failed", 0)
-
-
-def test_responses_ignored_without_report_batch_item_failures() -> None:
-    response = {"batchItemFailures": [{"itemIdentifier": ""}]}
-    assert read_response(response, BATCH, report_failures=False, windowed=False).kind == "ok"
-
-
-def test_window_response_needs_state() -> None:
-    assert read_response({}, BATCH, report_failures=False, windowed=True).kind == "failed"
-    out = read_response({"state": {"n": 1}}, BATCH, report_failures=False, windowed=True)
-    assert (out.kind, out.state) == ("ok", {"n": 1})
-
-
-# -- batches --------------------------------------------------------------------------------
-
-
-def size(batch: list[dict[str, Any]]) -> int:
-    return len(json.dumps({"Records": batch}, separators=(",", ":")))
-
-
-def test_batches_cut_at_batch_size_and_payload() -> None:
-    records = [rec(i, blob="x" * 1000) for i in range(1, 11)]
-    assert [len(b) for b, _ in cut_batches(records, 4)] == [4, 4, 2]
-    one = len(json.dumps(records[0], separators=(",", ":")))
-    assert [len(b) for b, _ in cut_batches(records, 100, limit=3 * one + 20)] == [3, 3, 3, 1]
-
-
-@given(st.lists(st.integers(0, 5000), min_size=1, max_size=40), st.integers(1, 7))
-def test_cut_batches_are_greedy_within_limits(blobs: list[int], batch_size: int) -> None:
-    records = [rec(i, blob="x" * n) for i, n in enumerate(blobs, 1)]
-    cut = cut_batches(records, batch_size, limit=8000)
-    batches = [b for b, _ in cut]
-    assert [json.loads(t) for _, texts in cut for t in texts] == records
-    assert [r for b in batches for r in b] == records
-    for batch, following in zip(batches, [*batches[1:], []], strict=True):
-        assert len(batch) <= batch_size
-        assert len(batch) == 1 or size(batch) <= 8000
-        if following:  # cut only when the next record would break a limit
-            assert len(batch) == batch_size or size([*batch, following[0]]) > 8000
+# -- batches -------------------------------------------------------------------------------
 
 
 def test_six_megabyte_payload_limit() -> None:
@@ -364,8 +284,7 @@ def test_parallelization_keeps_order_per_item() -> None:
 
 def test_context_counts_down_from_timeout() -> None:
     handler = Recorder()
-    invoker, _, _ = make(handler)
-    invoker.timeout = 5.0
+    invoker, _, _ = make(handler, timeout=5.0)
     invoker.process("s", [rec(1)])
     ctx = handler.contexts[0]
     assert ctx.function_name == "fn"
@@ -375,10 +294,9 @@ def test_context_counts_down_from_timeout() -> None:
 
 
 def test_handler_past_its_timeout_is_a_function_error() -> None:
-    import time
-
-    invoker, failures, stats = make(lambda e, c: time.sleep(0.05), maximum_retry_attempts=0)
-    invoker.timeout = 0.01
+    invoker, failures, stats = make(
+        lambda e, c: time.sleep(0.05), timeout=0.01, maximum_retry_attempts=0
+    )
     invoker.process("s", [rec(1)])
     assert stats.function_errors == 1
     assert len(failures) == 1
@@ -392,3 +310,161 @@ def test_stop_request_abandons_infinite_retries() -> None:
     invoker, failures, _ = make(boom)
     assert invoker.process("s", [rec(1)]) is False
     assert failures == []
+
+
+# -- whatever the handler does (issue 11): Lambda's behaviour, never a crash or a lost record ---
+
+
+def test_a_handler_that_mangles_its_event_changes_nothing_the_runner_reads() -> None:
+    def mangle(event: Any, context: Any) -> Any:
+        first = event["Records"][0]
+        first["dynamodb"]["SequenceNumber"] = "999999999999999999999"
+        event["Records"][-1].pop("dynamodb")
+        event["Records"].append({"garbage": True})
+        return {"batchItemFailures": [{"itemIdentifier": "000000000000000000002"}]}
+
+    records = [rec(i) for i in range(1, 4)]
+    before = json.loads(json.dumps(records))
+    invoker, failures, stats = make(mangle, maximum_retry_attempts=1, **RBIF)
+    assert invoker.process("s", records)
+    assert records == before  # the caller's records are untouched
+    assert (stats.records_succeeded, stats.records_failed) == (1, 2)
+    info = failures[0]["DDBStreamBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"]) == (
+        "000000000000000000002",
+        "000000000000000000003",
+    )
+
+
+class Escape(BaseException):
+    """A BaseException of the handler's own."""
+
+
+@pytest.mark.parametrize(
+    "raised", [SystemExit(3), KeyboardInterrupt(), GeneratorExit(), Escape("out"), MemoryError()]
+)
+def test_any_base_exception_from_the_handler_is_a_function_error(raised: BaseException) -> None:
+    def handler(event: Any, context: Any) -> Any:
+        raise raised
+
+    invoker, failures, stats = make(handler, maximum_retry_attempts=1)
+    assert invoker.process("s", BATCH)
+    assert (stats.function_errors, stats.records_failed, stats.invocations) == (2, 4, 2)
+    assert failures[0]["responseContext"]["functionError"] == "Unhandled"
+
+
+def test_an_async_handler_is_a_function_error_as_on_lambda() -> None:
+    async def handler(event: Any, context: Any) -> None:
+        return None
+
+    invoker, failures, stats = make(handler, maximum_retry_attempts=0)
+    assert invoker.process("s", BATCH)
+    assert (stats.function_errors, stats.records_succeeded, len(failures)) == (1, 0, 1)
+
+
+def test_a_handler_that_never_returns_times_out_and_the_runner_goes_on() -> None:
+    release = threading.Event()
+    invoker, failures, stats = make(
+        lambda event, context: release.wait(), timeout=0.05, maximum_retry_attempts=0
+    )
+    try:
+        assert invoker.process("s", [rec(1)])
+    finally:
+        release.set()
+    assert (stats.function_errors, len(failures)) == (1, 1)
+
+
+def test_what_is_retried_shows_in_the_stats_while_it_is_retried() -> None:
+    seen: list[tuple[int, int]] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        seen.append((stats.records_retrying, stats.retry_attempts))
+        if len(seen) < 3:
+            raise ValueError("not yet")
+
+    invoker, _, stats = make(handler)
+    assert invoker.process("s", BATCH)
+    assert seen == [(0, 0), (4, 1), (4, 2)]
+    assert stats.retrying == {}  # cleared once the batch succeeded
+
+
+def test_a_record_stuck_past_the_bound_stops_without_being_handled() -> None:
+    def handler(event: Any, context: Any) -> Any:
+        raise KeyError("amount")
+
+    invoker, failures, stats = make(handler)  # infinite retries, as by default
+    invoker.stuck_after = 3
+    assert invoker.process("s", BATCH) is False
+    assert invoker.stopping.is_set()
+    (stuck,) = stats.stuck
+    assert (stuck.sequence_number, stuck.event_id, stuck.records, stuck.attempts) == (
+        "000000000000000000001",
+        "id1",
+        4,
+        3,
+    )
+    assert stuck.error == "KeyError: 'amount'"
+    assert (stats.invocations, failures, stats.records_succeeded) == (3, [], 0)
+
+
+def test_logs_name_the_records(caplog: pytest.LogCaptureFixture) -> None:
+    def handler(event: Any, context: Any) -> Any:
+        raise ValueError("bad amount")
+
+    invoker, _, _ = make(handler, maximum_retry_attempts=0, batch_size=2)
+    with caplog.at_level(logging.WARNING, logger="ddbstream.runner"):
+        invoker.process("s", BATCH[:2])
+    error, *failed = caplog.records
+    assert "SequenceNumber 000000000000000000001..000000000000000000002" in error.getMessage()
+    assert "ValueError: bad amount" in error.getMessage()
+    assert error.exc_info is not None  # the traceback, on the first invocation
+    assert [(r.event_id, r.sequence_number) for r in failed] == [  # type: ignore[attr-defined]
+        ("id1", "000000000000000000001"),
+        ("id2", "000000000000000000002"),
+    ]
+
+
+def test_metrics_per_gathered_batch() -> None:
+    summaries: list[BatchSummary] = []
+
+    class Sink:
+        def publish(self, summary: BatchSummary) -> None:
+            summaries.append(summary)
+
+    def handler(event: Any, context: Any) -> Any:
+        bad = [r for r in event["Records"] if r["dynamodb"]["Keys"]["pk"]["S"] == "c"]
+        return {
+            "batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in bad]
+        }
+
+    criteria = {
+        "Filters": [{"Pattern": json.dumps({"dynamodb": {"Keys": {"pk": {"S": ["a", "c"]}}}})}]
+    }
+    invoker, _, _ = make(handler, maximum_retry_attempts=0, filter_criteria=criteria, **RBIF)
+    invoker.metrics = Sink()
+    invoker.clock = lambda: 1_700_000_010.0
+    invoker.process("s", [rec(1, "a"), rec(2, "b"), rec(3, "c")])
+    (summary,) = summaries
+    assert (summary.component, summary.function, summary.records) == ("runner", "fn", 3)
+    assert (summary.processed, summary.failed, summary.filtered) == (1, 1, 1)
+    assert summary.record_age_ms == 10_000.0
+
+
+def test_records_given_away_reach_the_first_invocation_and_retries_stay_pristine() -> None:
+    seen: list[Any] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        seen.append(json.loads(json.dumps(event["Records"])))
+        for record in event["Records"]:
+            record["dynamodb"]["SequenceNumber"] = "1"
+        raise RuntimeError("after mangling")
+
+    records = [rec(1), rec(2)]
+    pristine = json.loads(json.dumps(records))
+    invoker, failures, stats = make(handler, maximum_retry_attempts=1)
+    assert invoker.process("s", records, owned=True)
+    assert records[0]["dynamodb"]["SequenceNumber"] == "1"  # the handler had the originals...
+    assert seen == [pristine, pristine]  # ...but the retry got the records as they were read
+    (failure,) = failures
+    assert failure["DDBStreamBatchInfo"]["startSequenceNumber"] == "000000000000000000001"
+    assert stats.records_failed == 2

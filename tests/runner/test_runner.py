@@ -3,9 +3,12 @@ fake stream client for shard splits, which DynamoDB Local does not produce on de
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -13,8 +16,15 @@ from typing import Any
 
 import pytest
 
-from ddbstream import StreamEvent, UsageError
-from ddbstream.runner import EventSourceMapping, Runner, run
+from ddbstream import EmfMetrics, StreamEvent, UsageError
+from ddbstream.runner import (
+    CheckpointStore,
+    EventSourceMapping,
+    FailureFolder,
+    FailureRecord,
+    Runner,
+    run,
+)
 
 from ._support import ARN, FakeStreams
 
@@ -496,3 +506,169 @@ def test_children_wait_for_a_parent_listed_after_them() -> None:
         poll_interval=0.01,
     ).run(until_idle=True)
     assert order == ["1", "2"]
+
+
+# -- checkpoints are checked against the stream --------------------------------------------------
+
+
+def test_a_checkpoint_past_the_shard_is_refused_and_reset_recovers(
+    make_table: Any, put: Any, runner_kwargs: Any, tmp_path: Path
+) -> None:
+    table = make_table()
+    db = tmp_path / "cp.sqlite"
+    put(table.name, "a", "b")
+    run(Handler(), table_name=table.name, checkpoint=db, until_idle=True, **runner_kwargs)
+    with sqlite3.connect(db) as connection:
+        (shard,) = connection.execute("SELECT shard_id FROM checkpoints").fetchall()
+    store = CheckpointStore(db)
+    store.save(table.stream_arn, shard[0], "000000000099999999999")  # from another server
+    store.close()
+    put(table.name, "c")
+    handler = Handler()
+    with pytest.raises(UsageError) as info:
+        run(handler, table_name=table.name, checkpoint=db, until_idle=True, **runner_kwargs)
+    message = str(info.value)
+    assert "SequenceNumber 000000000099999999999" in message
+    assert "--reset-checkpoint" in message
+    assert str(db) in message
+    assert handler.events == []  # never a silent skip
+    again = Handler()
+    stats = run(
+        again,
+        table_name=table.name,
+        checkpoint=db,
+        reset_checkpoint=True,
+        until_idle=True,
+        **runner_kwargs,
+    )
+    assert again.pks() == [["a", "b", "c"]]
+    assert stats.records_succeeded == 3
+
+
+def test_a_checkpoint_outside_a_closed_shards_range_is_refused(tmp_path: Path) -> None:
+    fake = FakeStreams({"s1": ["1", "2"]})
+    fake.closed.add("s1")  # its range is 1..9
+    store = CheckpointStore(tmp_path / "cp.db")
+    store.save(ARN, "s1", "42")
+    store.close()
+    runner = Runner(print, stream_arn=ARN, streams_client=fake, checkpoint=tmp_path / "cp.db")
+    with pytest.raises(
+        UsageError, match=r"SequenceNumber 42, but that is outside the shard's range 1\.\.9"
+    ):
+        runner.run(until_idle=True)
+
+
+def test_a_handler_that_mangles_its_event_does_not_move_the_checkpoint(
+    make_table: Any, put: Any, runner_kwargs: Any, tmp_path: Path
+) -> None:
+    table = make_table()
+    put(table.name, "a", "b")
+    db = tmp_path / "cp.sqlite"
+
+    def mangle(event: dict[str, Any], context: Any) -> None:
+        event["Records"][-1]["dynamodb"]["SequenceNumber"] = "000000000099999999999"
+        event["Records"][0].pop("dynamodb")
+        event["Records"].clear()
+
+    stats = run(mangle, table_name=table.name, checkpoint=db, until_idle=True, **runner_kwargs)
+    assert (stats.records_read, stats.records_succeeded) == (2, 2)
+    put(table.name, "c")
+    later = Handler()
+    run(later, table_name=table.name, checkpoint=db, until_idle=True, **runner_kwargs)
+    assert later.pks() == [["c"]]
+
+
+# -- filter criteria are linted at start ----------------------------------------------------------
+
+NUMERIC_ON_N = {"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 1]}]}}}}
+
+
+def test_filter_criteria_with_lint_errors_refuse_to_run(
+    make_table: Any, put: Any, runner_kwargs: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    table = make_table()
+    put(table.name, "a", n=5)
+    criteria = {"Filters": [{"Pattern": json.dumps(NUMERIC_ON_N)}]}
+    mapping = EventSourceMapping(filter_criteria=criteria)
+    handler = Handler()
+    with pytest.raises(UsageError, match=r"numeric-on-string.*allow_lint_errors=True") as info:
+        run(handler, table_name=table.name, mapping=mapping, until_idle=True, **runner_kwargs)
+    assert "\n" not in str(info.value)
+    with caplog.at_level(logging.WARNING, logger="ddbstream.runner"):
+        stats = run(
+            handler,
+            table_name=table.name,
+            mapping=mapping,
+            allow_lint_errors=True,
+            until_idle=True,
+            **runner_kwargs,
+        )
+    assert (handler.events, stats.records_filtered) == ([], 1)  # what the linter said
+    codes = [r.getMessage() for r in caplog.records if "filter criteria" in r.getMessage()]
+    assert any("numeric-on-string" in c for c in codes)
+    assert any("drops-remove" in c for c in codes)  # warnings are logged too
+
+
+# -- a stuck record ends an until_idle run --------------------------------------------------------
+
+
+def test_until_idle_stops_on_a_stuck_record_without_checkpointing_it(
+    make_table: Any, put: Any, runner_kwargs: Any, tmp_path: Path
+) -> None:
+    table = make_table()
+    put(table.name, "a", "poison", "b")
+    db = tmp_path / "cp.sqlite"
+
+    def strict(event: Any) -> Any:
+        if any(r["dynamodb"]["Keys"]["pk"]["S"] == "poison" for r in event["Records"]):
+            raise ValueError("poison")
+
+    handler = Handler(strict)
+    stats = run(
+        handler,
+        table_name=table.name,
+        checkpoint=db,
+        until_idle=True,
+        stuck_after=4,
+        **runner_kwargs,
+    )
+    (stuck,) = stats.stuck
+    assert (stuck.records, stuck.attempts, stuck.error) == (3, 4, "ValueError: poison")
+    assert len(handler.events) == 4
+    assert stats.records_succeeded == 0
+    fixed = Handler()
+    run(fixed, table_name=table.name, checkpoint=db, until_idle=True, **runner_kwargs)
+    assert fixed.pks() == [["a", "poison", "b"]]  # nothing was skipped
+
+
+# -- destinations and metrics ----------------------------------------------------------------------
+
+
+def test_failure_folder_and_metrics(
+    make_table: Any, put: Any, runner_kwargs: Any, tmp_path: Path
+) -> None:
+    table = make_table()
+    put(table.name, "a", "poison")
+    out = io.StringIO()
+
+    def strict(event: Any) -> Any:
+        if any(r["dynamodb"]["Keys"]["pk"]["S"] == "poison" for r in event["Records"]):
+            raise ValueError("poison")
+
+    stats = run(
+        Handler(strict),
+        table_name=table.name,
+        mapping=EventSourceMapping(bisect_batch_on_function_error=True, maximum_retry_attempts=0),
+        on_failure=FailureFolder(tmp_path / "failed"),
+        metrics=EmfMetrics(stream=out),
+        function_name="orders",
+        until_idle=True,
+        **runner_kwargs,
+    )
+    assert (stats.records_succeeded, stats.records_failed) == (1, 1)
+    (failure,) = FailureRecord.read(tmp_path / "failed")
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in failure.records or []] == ["poison"]
+    assert failure.stream_arn == table.stream_arn
+    (line,) = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert (line["component"], line["function"]) == ("runner", "orders")
+    assert (line["RecordsIn"], line["RecordsProcessed"], line["RecordsFailed"]) == (2, 1, 1)

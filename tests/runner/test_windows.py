@@ -59,7 +59,7 @@ def test_windows_follow_record_times_and_close_on_a_later_window() -> None:
     ]
     assert store.window(STREAM_ARN, "s") == (120.0, {"n": 1})
     keeper.clock = lambda: 1000.0
-    assert keeper.close_expired(invoker, "s")
+    assert invoker.close_expired_window("s")
     assert events[-1]["isFinalInvokeForWindow"] is True
     assert events[-1]["state"] == {"n": 1}
     assert store.window(STREAM_ARN, "s") is None

@@ -3,14 +3,15 @@
 ::
 
     ddbstream run app:handler --table Orders --endpoint-url http://localhost:8000 --until-idle
+    ddbstream redrive app:handler failed.jsonl --endpoint-url http://localhost:8000
     ddbstream local start [--port 8000]
     ddbstream filter check PATTERN EVENT | lint PATTERN | export PATTERN --format sam
     ddbstream --version
 
 A user mistake (bad module path, missing table, bad JSON, out-of-range setting) prints one
 ``error:`` line on stderr and exits with status 2. Each subcommand lives in its own module
-(``_run``, ``_local``, ``_filter``) with an ``add_parser`` and a ``command``; nothing in the
-library imports this package.
+(``_run``, ``_redrive``, ``_local``, ``_filter``) with an ``add_parser`` and a ``command``;
+nothing in the library imports this package.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any, Protocol
 from .._aws import aws_error
 from .._errors import DDBStreamError
 from .._version import __version__
-from . import _filter, _local, _run
+from . import _filter, _local, _redrive, _run
 from ._common import Exit
 
 __all__ = ["main"]
@@ -34,7 +35,12 @@ class _Command(Protocol):
     def command(self, args: argparse.Namespace) -> int: ...
 
 
-_COMMANDS: dict[str, _Command] = {"run": _run, "local": _local, "filter": _filter}
+_COMMANDS: dict[str, _Command] = {
+    "run": _run,
+    "redrive": _redrive,
+    "local": _local,
+    "filter": _filter,
+}
 
 
 def _parser() -> argparse.ArgumentParser:

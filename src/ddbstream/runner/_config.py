@@ -1,19 +1,32 @@
-"""The event source mapping settings the runner honours, with AWS's names, defaults and ranges.
+"""The settings of a run, as frozen values: the event source mapping, the function, the loop.
 
-One frozen value, :class:`EventSourceMapping`, holds what ``CreateEventSourceMapping`` takes for a
-DynamoDB stream. Construction validates every setting against the Lambda API's limits, so a
-mapping the runner accepts is one AWS would accept too (and the other way round).
+:class:`EventSourceMapping` holds what ``CreateEventSourceMapping`` takes for a DynamoDB stream.
+Construction validates every setting against the Lambda API's limits, so a mapping the runner
+accepts is one AWS would accept too (and the other way round). :class:`LocalFunction` describes
+the function the runner invokes (its context and the failure records name it), and
+:class:`LoopSettings` what the read loop needs; the :class:`~ddbstream.runner.Runner` builds
+them once, so no part of the run reads another part's attributes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from .._errors import LimitExceeded, UsageError
 
-__all__ = ["MAX_PAYLOAD_BYTES", "EventSourceMapping", "StartingPosition"]
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "EventSourceMapping",
+    "LocalFunction",
+    "LoopSettings",
+    "StartingPosition",
+    "lint_mapping",
+]
+
+log = logging.getLogger("ddbstream.runner")
 
 StartingPosition = Literal["TRIM_HORIZON", "LATEST"]
 
@@ -149,6 +162,35 @@ class EventSourceMapping:
         return f"EventSourceMapping({', '.join(parts)})"
 
 
+def lint_mapping(
+    mapping: EventSourceMapping, *, stream_view_type: str | None, allow_errors: bool
+) -> None:
+    """Lint the mapping's filter criteria as ``ddbstream filter lint`` does: log warnings, and
+    refuse error findings (a filter AWS rejects or that never matches) unless allowed.
+
+    Raises:
+        UsageError: an error finding, naming it and the way out.
+    """
+    criteria = mapping.filter_criteria
+    if criteria is None:
+        return
+    # filters load only for a mapping that has criteria (the runner never needs them else)
+    from ..filters import FilterCriteria, lint
+
+    if not isinstance(criteria, FilterCriteria):
+        return  # a matcher of the caller's own: nothing to lint
+    findings = lint(criteria, stream_view_type=stream_view_type)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors and not allow_errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise UsageError(
+            f"filter criteria: {' '.join(str(errors[0]).split())}{more}; fix the pattern, or "
+            "pass allow_lint_errors=True (--allow-lint-errors) to run it anyway"
+        )
+    for finding in findings:
+        log.warning("filter criteria: %s", finding)
+
+
 def _coerce_filters(value: Any) -> Any:
     """Accept a FilterCriteria object (anything with ``matches``), its JSON dict, or None."""
     if value is None or callable(getattr(value, "matches", None)):
@@ -160,3 +202,34 @@ def _coerce_filters(value: Any) -> Any:
     raise UsageError(
         f"filter_criteria must be a FilterCriteria or its dict, got {type(value).__name__}"
     )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LocalFunction:
+    """The function the runner invokes: what its context says and failure records name.
+
+    Example:
+        >>> LocalFunction(name="orders", region="eu-west-1", account_id="123456789012").arn
+        'arn:aws:lambda:eu-west-1:123456789012:function:orders'
+    """
+
+    name: str = "ddbstream-local"
+    timeout: float = 3.0
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+
+    @property
+    def arn(self) -> str:
+        """``arn:aws:lambda:<region>:<account>:function:<name>``."""
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.name}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoopSettings:
+    """What the read loop needs: the mapping, how often to poll and to look for new shards,
+    and the ``awsRegion`` to put on records (None: what the stream reports)."""
+
+    mapping: EventSourceMapping = dataclasses.field(default_factory=EventSourceMapping)
+    poll_interval: float = 0.25
+    discovery_interval: float = 10.0
+    aws_region: str | None = None

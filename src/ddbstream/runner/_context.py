@@ -7,7 +7,7 @@ import threading
 import time
 import uuid
 
-__all__ = ["LambdaContext", "RunnerStats"]
+__all__ = ["LambdaContext", "Retrying", "RunnerStats"]
 
 
 @dataclasses.dataclass(slots=True)
@@ -58,9 +58,59 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Retrying:
+    """Records the runner keeps retrying: a batch (or a window's final invoke) that failed.
+
+    Attributes:
+        shard_id: the shard.
+        sequence_number: SequenceNumber of the first record still to process (None for a
+            window's final invoke, which has no records).
+        event_id: its eventID.
+        records: how many records are being retried.
+        attempts: invocations that included the first record so far (Lambda's
+            ``approximateInvokeCount``).
+        oldest_record_time: ``ApproximateCreationDateTime`` of the first record.
+        error: the last failure (``"ValueError: bad amount"``, ``"batchItemFailures: ..."``).
+
+    Example:
+        >>> state = Retrying("shardId-1", "100", "e1", records=3, attempts=4, error="KeyError")
+        >>> str(state)
+        'shard shardId-1: 3 record(s) from SequenceNumber=100 eventID=e1, 4 attempt(s); ...'
+    """
+
+    shard_id: str
+    sequence_number: str | None
+    event_id: str | None
+    records: int = 0
+    attempts: int = 0
+    oldest_record_time: float | None = None
+    error: str | None = None
+
+    def age_ms(self, now: float | None = None) -> int | None:
+        """How old the first record is, in ms (None without a creation time)."""
+        if self.oldest_record_time is None:
+            return None
+        return max(0, int(((time.time() if now is None else now) - self.oldest_record_time) * 1000))
+
+    def __str__(self) -> str:
+        what = (
+            f"SequenceNumber={self.sequence_number} eventID={self.event_id}"
+            if self.sequence_number is not None
+            else "the final invoke of its tumbling window"
+        )
+        age = self.age_ms()
+        old = "" if age is None else f", first record {age / 1000:.0f} s old"
+        return (
+            f"shard {self.shard_id}: {self.records} record(s) from {what}, "
+            f"{self.attempts} attempt(s){old}; last error: {self.error}"
+        )
+
+
 @dataclasses.dataclass(slots=True)
 class RunnerStats:
-    """Counters of a run; every record read ends in exactly one of succeeded/filtered/failed.
+    """Counters of a run; every record read ends in exactly one of succeeded/filtered/failed,
+    or is still being retried when the run stops (then it is not checkpointed).
 
     Attributes:
         records_read: records received from GetRecords.
@@ -73,6 +123,9 @@ class RunnerStats:
         trimmed: times a shard was restarted at TRIM_HORIZON because data was trimmed.
         last_record_time: ``ApproximateCreationDateTime`` of the newest record handled.
         started: ``time.monotonic()`` at the start of the run.
+        retrying: the batches being retried now, one per shard (and lane).
+        stuck: what made an ``until_idle`` run stop: records still failing after
+            ``stuck_after`` attempts (empty otherwise).
     """
 
     records_read: int = 0
@@ -85,6 +138,8 @@ class RunnerStats:
     trimmed: int = 0
     last_record_time: float | None = None
     started: float = dataclasses.field(default_factory=time.monotonic)
+    retrying: dict[str, Retrying] = dataclasses.field(default_factory=dict)
+    stuck: list[Retrying] = dataclasses.field(default_factory=list)
     lock: threading.Lock = dataclasses.field(
         default_factory=threading.Lock, repr=False, compare=False
     )
@@ -94,6 +149,38 @@ class RunnerStats:
         with self.lock:
             for name, value in counts.items():
                 setattr(self, name, getattr(self, name) + value)
+
+    def set_retrying(self, key: str, state: Retrying | None) -> None:
+        """Record (or with None, clear) what the lane ``key`` is retrying, thread-safely."""
+        with self.lock:
+            if state is None:
+                self.retrying.pop(key, None)
+            else:
+                self.retrying[key] = state
+
+    def add_stuck(self, state: Retrying) -> None:
+        """Record records that stayed failing past the run's bound."""
+        with self.lock:
+            self.stuck.append(state)
+
+    @property
+    def records_retrying(self) -> int:
+        """Records being retried now, over every shard."""
+        with self.lock:
+            return sum(r.records for r in self.retrying.values())
+
+    @property
+    def retry_attempts(self) -> int:
+        """The highest attempt count among the batches being retried (0: none)."""
+        with self.lock:
+            return max((r.attempts for r in self.retrying.values()), default=0)
+
+    @property
+    def oldest_retrying_ms(self) -> int | None:
+        """Age of the oldest record being retried, in ms (None: none, or no creation time)."""
+        with self.lock:
+            ages = [r.age_ms() for r in self.retrying.values()]
+        return max((a for a in ages if a is not None), default=None)
 
     @property
     def behind_latest_ms(self) -> int | None:

@@ -1,99 +1,104 @@
-"""The on-failure destination: AWS's exact record for a discarded batch, sent to a callable or
-appended to a JSON-lines file."""
+"""The on-failure destination: where AWS's record of given-up records goes.
+
+A callable receives the SQS/SNS shape (a dict), a path gets it appended as one JSON line, a
+:class:`FailureFolder` gets the S3 shape (with the records' ``payload``) as one file per
+failure, named like AWS's S3 keys, and without a destination the record is logged at ERROR.
+"""
 
 from __future__ import annotations
 
-import datetime as _dt
+import dataclasses
 import json
 import logging
 import os
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Union
 
-__all__ = ["OnFailure", "failure_record", "make_destination"]
+from .._errors import UsageError
+from ._failures import FailureRecord
+
+__all__ = ["FailureFolder", "OnFailure", "make_destination"]
 
 log = logging.getLogger("ddbstream.runner")
 
-#: A callable receiving each on-failure record, or a JSON-lines file path.
-OnFailure = Union[Callable[[dict[str, Any]], object], str, "os.PathLike[str]", None]
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class FailureFolder:
+    """An S3-like on-failure destination on disk: one JSON file per failure, in AWS's S3 shape
+    (the metadata plus ``payload``, the records as JSON text), at AWS's key
+    ``aws/lambda/<mapping UUID>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<UUID>`` below ``path``.
 
-def _arrival(record: Mapping[str, Any]) -> str | None:
-    value = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-    if not isinstance(value, (int, float)):
-        return None
-    moment = _dt.datetime.fromtimestamp(float(value), tz=_dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def failure_record(
-    records: Sequence[Mapping[str, Any]],
-    *,
-    shard_id: str,
-    stream_arn: str,
-    function_arn: str,
-    condition: str,
-    invoke_count: int,
-    function_error: str | None,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """The record Lambda sends to an SQS/SNS on-failure destination for a discarded batch.
+    A folder written this way and a copy of a real S3 destination (``aws s3 sync``) read the
+    same: ``FailureRecord.read(folder)`` and ``ddbstream redrive`` take either.
 
     Args:
-        records: the discarded records, in order (Lambda-shaped).
-        condition: ``"RetryAttemptsExhausted"`` or ``"RecordAgeExceeded"``.
-        invoke_count: invocations that included these records.
-        function_error: ``"Unhandled"`` for an exception, None for ReportBatchItemFailures.
+        path: the folder (created when missing).
+        mapping_uuid: the UUID in the keys; by default one derived from the function and the
+            stream, stable across runs.
+
+    Example:
+        >>> FailureFolder("failures")
+        FailureFolder(path='failures', mapping_uuid=None)
     """
-    now = _dt.datetime.now(_dt.timezone.utc)
-    return {
-        "requestContext": {
-            "requestId": request_id or str(uuid.uuid4()),
-            "functionArn": function_arn,
-            "condition": condition,
-            "approximateInvokeCount": invoke_count,
-        },
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": function_error,
-        },
-        "version": "1.0",
-        "timestamp": now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
-        "DDBStreamBatchInfo": {
-            "shardId": shard_id,
-            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-            "approximateArrivalOfFirstRecord": _arrival(records[0]),
-            "approximateArrivalOfLastRecord": _arrival(records[-1]),
-            "batchSize": len(records),
-            "streamArn": stream_arn,
-        },
-    }
+
+    path: str | os.PathLike[str]
+    mapping_uuid: str | None = None
+
+    def write(self, failure: FailureRecord) -> Path:
+        """Write one record; return its file."""
+        mapping = self.mapping_uuid or str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{failure.function_arn} {failure.stream_arn}")
+        )
+        file = Path(self.path) / failure.s3_key(mapping)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(failure.to_dict(with_payload=True)), encoding="utf-8")
+        return file
 
 
-def make_destination(target: OnFailure) -> Callable[[dict[str, Any]], None]:
-    """Turn a callable, a JSON-lines path or None (log at ERROR) into one send function."""
+#: A callable receiving each on-failure record (SQS/SNS shape), a JSON-lines file path, a
+#: :class:`FailureFolder` (S3 shape), or None (log at ERROR).
+OnFailure = Union[Callable[[dict[str, Any]], object], str, "os.PathLike[str]", FailureFolder, None]
+
+
+def make_destination(target: OnFailure) -> Callable[[FailureRecord], None]:
+    """Turn any :data:`OnFailure` into one send function.
+
+    Raises:
+        UsageError: ``target`` is none of these.
+    """
     if target is None:
 
-        def send_log(record: dict[str, Any]) -> None:
-            log.error("discarded batch (no on-failure destination): %s", json.dumps(record))
+        def send_log(failure: FailureRecord) -> None:
+            text = json.dumps(failure.to_dict())
+            log.error("discarded batch (no on-failure destination): %s", text)
 
         return send_log
+    if isinstance(target, FailureFolder):
+        folder = target
+
+        def send_folder(failure: FailureRecord) -> None:
+            folder.write(failure)
+
+        return send_folder
     if callable(target):
         call = target
 
-        def send_call(record: dict[str, Any]) -> None:
-            call(record)
+        def send_call(failure: FailureRecord) -> None:
+            call(failure.to_dict())
 
         return send_call
+    if not isinstance(target, (str, os.PathLike)):
+        raise UsageError(
+            f"on_failure={target!r} must be a callable, a JSON-lines path, a FailureFolder or None"
+        )
     path = os.fspath(target)
     lock = threading.Lock()
 
-    def send_file(record: dict[str, Any]) -> None:
-        line = json.dumps(record, separators=(",", ":")) + "\n"
+    def send_file(failure: FailureRecord) -> None:
+        line = json.dumps(failure.to_dict(), separators=(",", ":")) + "\n"
         with lock, open(path, "a", encoding="utf-8") as fh:
             fh.write(line)
 

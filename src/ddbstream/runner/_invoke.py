@@ -2,10 +2,12 @@
 
 Given the records read from one shard, :class:`Invoker` drops those no filter matches (they count
 as processed), splits the rest into per-item lanes (``ParallelizationFactor``), cuts batches at
-``BatchSize`` and 6 MB, invokes the handler, reads its response as Lambda does
-(``ReportBatchItemFailures``, tumbling-window ``state``), retries, bisects, and sends what it
-gives up on to the on-failure destination with AWS's exact record. Every record ends in one of
-three places: handled, filtered out, or sent to the destination.
+``BatchSize`` and 6 MB, invokes the handler (in a :class:`~ddbstream.runner._sandbox.Sandbox`,
+on a fresh copy of the event), reads its response as Lambda does, retries, bisects, drives
+tumbling windows and their final invokes, and sends what it gives up on to the on-failure
+destination with AWS's exact record. Every record ends in one of three places: handled,
+filtered out, or sent to the destination; a stop request (or a record stuck past the run's
+bound) leaves the rest unhandled and unchecked, for the next run.
 """
 
 from __future__ import annotations
@@ -16,94 +18,41 @@ import json
 import logging
 import threading
 import time
+import traceback
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._config import MAX_PAYLOAD_BYTES, EventSourceMapping
-from ._context import LambdaContext, RunnerStats
-from ._destination import failure_record
+from .._observe import BatchSummary, MetricsSink, log_record_failure, record_age_ms
+from ._backoff import Backoff
+from ._batches import Entry, cut_batches, handed_event, to_entries
+from ._config import EventSourceMapping, LocalFunction
+from ._context import LambdaContext, Retrying, RunnerStats
+from ._failures import FailureRecord
+from ._response import Outcome, read_response
+from ._sandbox import Handler, Sandbox
 from ._windows import WindowKeeper
 
-__all__ = ["Handler", "Invoker", "Outcome", "read_response"]
+__all__ = ["Invoker"]
 
 log = logging.getLogger("ddbstream.runner")
 
-Handler = Callable[[Any, Any], Any]
-_ENVELOPE_BYTES = len('{"Records":[]}')
+
+@dataclasses.dataclass(slots=True)
+class _Tally:
+    succeeded: int = 0
+    failed: int = 0
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Outcome:
-    """How an invocation ended: ``ok``, ``error`` (function error) or ``failed`` (the response
-    reported failures); ``retry_from`` is the index of the first record to retry."""
-
-    kind: str
-    retry_from: int = 0
-    state: dict[str, Any] | None = None
+def _summary(error: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(error), error)).strip()[:500]
 
 
-def read_response(
-    response: Any, batch: Sequence[Mapping[str, Any]], *, report_failures: bool, windowed: bool
-) -> Outcome:
-    """Interpret a handler's return value as Lambda does for a DynamoDB stream mapping.
-
-    Without ReportBatchItemFailures any return is a success. With it, ``None``, ``{}``, ``[]``
-    and an empty or null ``batchItemFailures`` are successes; an identifier that is empty, null,
-    not a string, under another key or not in the batch fails the whole batch; otherwise the
-    batch is retried from the lowest failed sequence number (compared as numbers). A tumbling
-    window response without ``state`` is a failure.
-    """
-    state: dict[str, Any] | None = None
-    if windowed:
-        if not isinstance(response, Mapping) or not isinstance(response.get("state"), Mapping):
-            log.warning("tumbling-window response without a 'state' object: batch failed")
-            return Outcome("failed")
-        state = dict(response["state"])
-    if not report_failures or response is None or response == []:
-        return Outcome("ok", state=state)
-    if not isinstance(response, Mapping):
-        log.warning("ignoring a batch response that is not an object: %r", response)
-        return Outcome("ok", state=state)
-    failures = response.get("batchItemFailures")
-    if failures is None or failures == []:
-        return Outcome("ok", state=state)
-    if not isinstance(failures, list):
-        return Outcome("failed", state=state)
-    index = {r["dynamodb"]["SequenceNumber"]: i for i, r in enumerate(batch)}
-    lowest: int | None = None
-    for item in failures:
-        ident = item.get("itemIdentifier") if isinstance(item, Mapping) else None
-        if not isinstance(ident, str) or ident not in index:
-            return Outcome("failed", state=state)
-        lowest = index[ident] if lowest is None else min(lowest, index[ident])
-    return Outcome("failed", retry_from=lowest or 0, state=state)
-
-
-def _seq(record: Mapping[str, Any]) -> str:
-    return str(record["dynamodb"]["SequenceNumber"])
-
-
-def cut_batches(
-    records: Sequence[dict[str, Any]], batch_size: int, limit: int = MAX_PAYLOAD_BYTES
-) -> list[tuple[list[dict[str, Any]], list[str]]]:
-    """Split records into batches of at most ``batch_size`` records and ``limit`` bytes of
-    event JSON; each batch comes with its records' JSON texts."""
-    batches: list[tuple[list[dict[str, Any]], list[str]]] = []
-    current: list[dict[str, Any]] = []
-    texts: list[str] = []
-    size = _ENVELOPE_BYTES
-    for record in records:
-        text = json.dumps(record, separators=(",", ":"))
-        if current and (len(current) >= batch_size or size + len(text) + 1 > limit):
-            batches.append((current, texts))
-            current, texts, size = [], [], _ENVELOPE_BYTES
-        current.append(record)
-        texts.append(text)
-        size += len(text) + 1
-    if current:
-        batches.append((current, texts))
-    return batches
+def _lane_key(entry: Entry) -> str:
+    record = entry.original if entry.original is not None else json.loads(entry.text)
+    dynamodb = record.get("dynamodb")
+    keys = dynamodb.get("Keys") if isinstance(dynamodb, dict) else None
+    return json.dumps(keys, sort_keys=True)
 
 
 class Invoker:
@@ -113,12 +62,15 @@ class Invoker:
         handler: ``handler(event, context)``, any Lambda handler.
         mapping: the settings.
         stream_arn: ``eventSourceARN`` and ``streamArn`` of failure records.
-        send_failure: receives each on-failure record.
+        send_failure: receives each :class:`~ddbstream.runner.FailureRecord`.
         stats: counters to update.
-        windows: tumbling-window state keeper (required when the mapping has windows).
-        function_name / timeout / region / account_id: for the context and the function ARN.
+        windows: tumbling-window state (required when the mapping has windows).
+        function: the function's name, timeout, region and account.
         retry_delay: base of the exponential delay between retries (seconds, capped at 1 s).
         stopping: set when the run is asked to stop; retries are then abandoned unrecorded.
+        stuck_after: give up (set ``stopping``, record the batch in ``stats.stuck``) when a
+            record is still failing after this many attempts; None retries as the mapping says.
+        metrics: receives one summary per delivered gather (None: no metrics).
         clock: wall clock in epoch seconds (record age, windows).
     """
 
@@ -128,15 +80,14 @@ class Invoker:
         mapping: EventSourceMapping,
         *,
         stream_arn: str,
-        send_failure: Callable[[dict[str, Any]], None],
+        send_failure: Callable[[FailureRecord], None],
         stats: RunnerStats,
         windows: WindowKeeper | None = None,
-        function_name: str = "ddbstream-local",
-        timeout: float = 3.0,
-        region: str = "us-east-1",
-        account_id: str = "000000000000",
+        function: LocalFunction | None = None,
         retry_delay: float = 0.05,
         stopping: threading.Event | None = None,
+        stuck_after: int | None = None,
+        metrics: MetricsSink | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.handler = handler
@@ -145,13 +96,13 @@ class Invoker:
         self.send_failure = send_failure
         self.stats = stats
         self.windows = windows
-        self.function_name = function_name
-        self.timeout = timeout
-        self.region = region
-        self.account_id = account_id
-        self.retry_delay = retry_delay
+        self.function = function or LocalFunction()
+        self.backoff = Backoff(base=retry_delay, cap=1.0, jitter=0.0, max_attempts=None)
         self.stopping = stopping or threading.Event()
+        self.stuck_after = stuck_after
+        self.metrics = metrics
         self.clock = clock
+        self.sandbox = Sandbox()
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         if mapping.parallelization_factor > 1:
             self._pool = concurrent.futures.ThreadPoolExecutor(
@@ -159,112 +110,226 @@ class Invoker:
             )
 
     def close(self) -> None:
-        """Release the lane threads."""
+        """Release the lane and handler threads."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
+        self.sandbox.close()
 
-    @property
-    def function_arn(self) -> str:
-        """The ARN the failure records name."""
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name}"
+    # -- entry points -----------------------------------------------------------------------
 
-    # -- entry point ------------------------------------------------------------------------
-
-    def process(self, shard_id: str, records: Sequence[dict[str, Any]]) -> bool:
+    def process(
+        self, shard_id: str, records: Sequence[Mapping[str, Any]], *, owned: bool = False
+    ) -> bool:
         """Deliver ``records`` (one shard, in order). Returns False when a stop request
-        interrupted the work, so the caller must not checkpoint past these records."""
+        interrupted the work, so the caller must not checkpoint past these records.
+
+        ``owned``: the records were built for this call and the caller never reads them
+        again, so the first invocation may hand them to the handler as they are (the runner's
+        read loop does); otherwise every invocation gets a copy and ``records`` stay untouched.
+
+        Raises:
+            DecodeError: a record lacks a SequenceNumber or is not JSON (nothing was invoked).
+        """
+        started, tally = time.monotonic(), _Tally()
+        entries = to_entries(records, keep=owned)
         criteria = self.mapping.filter_criteria
-        kept = list(records) if criteria is None else [r for r in records if criteria.matches(r)]
-        if len(kept) != len(records):
-            self.stats.add(records_filtered=len(records) - len(kept))
-        if not kept:
+        if criteria is not None:
+            entries = [e for e, r in zip(entries, records, strict=True) if criteria.matches(r)]
+        filtered = len(records) - len(entries)
+        if filtered:
+            self.stats.add(records_filtered=filtered)
+        done = True
+        if entries and self.windows is not None:
+            done = self._deliver_windowed(self.windows, shard_id, entries, tally)
+        elif entries:
+            done = self._deliver_lanes(shard_id, entries, tally)
+        if self.metrics is not None and records:
+            summary = BatchSummary(
+                component="runner",
+                records=len(records),
+                processed=tally.succeeded,
+                failed=tally.failed,
+                not_attempted=len(entries) - tally.succeeded - tally.failed,
+                filtered=filtered,
+                duration=time.monotonic() - started,
+                record_age_ms=record_age_ms((e.created for e in entries), now=self.clock()),
+                function=self.function.name,
+            )
+            self.metrics.publish(summary)
+        return done
+
+    def close_expired_window(self, shard_id: str, *, force: bool = False) -> bool:
+        """Final-invoke the shard's tumbling window if it has ended (``force``: the shard did).
+        Returns False when a stop request interrupted the retries."""
+        if self.windows is None or not self.windows.expired(shard_id, force=force):
             return True
-        if self.windows is not None:
-            return self.windows.deliver(self, shard_id, kept)
+        return self._final_invoke(self.windows, shard_id)
+
+    # -- lanes, windows ---------------------------------------------------------------------
+
+    def _deliver_lanes(self, shard_id: str, entries: list[Entry], tally: _Tally) -> bool:
         factor = self.mapping.parallelization_factor
         if factor == 1 or self._pool is None:
-            return self._lane(shard_id, kept)
-        lanes: list[list[dict[str, Any]]] = [[] for _ in range(factor)]
-        for record in kept:
-            key = json.dumps(record["dynamodb"].get("Keys"), sort_keys=True)
-            lanes[zlib.crc32(key.encode()) % factor].append(record)
-        futures = [self._pool.submit(self._lane, shard_id, lane) for lane in lanes if lane]
-        return all(f.result() for f in futures)
+            return self._lane(shard_id, entries, tally)
+        lanes: list[list[Entry]] = [[] for _ in range(factor)]
+        for entry in entries:
+            lanes[zlib.crc32(_lane_key(entry).encode()) % factor].append(entry)
+        futures = [self._pool.submit(self._lane, shard_id, lane, tally) for lane in lanes if lane]
+        results = [f.result() for f in futures]  # every lane ends before the caller moves on
+        return all(results)
 
-    def _lane(self, shard_id: str, records: Sequence[dict[str, Any]]) -> bool:
-        for batch, texts in cut_batches(records, self.mapping.batch_size):
-            if not self.deliver(shard_id, batch, texts=texts):
+    def _lane(self, shard_id: str, entries: Sequence[Entry], tally: _Tally) -> bool:
+        for batch in cut_batches(entries, self.mapping.batch_size):
+            if not self._deliver(shard_id, batch, tally):
                 return False
+        return True
+
+    def _deliver_windowed(
+        self, keeper: WindowKeeper, shard_id: str, entries: Sequence[Entry], tally: _Tally
+    ) -> bool:
+        groups: list[tuple[float, list[Entry]]] = []
+        for entry in entries:
+            start = keeper.start_of(entry.created)
+            if groups and start <= groups[-1][0]:
+                groups[-1][1].append(entry)
+            else:
+                groups.append((start, [entry]))
+        for start, group in groups:
+            current = keeper.current(shard_id)
+            if current is not None and start > current.start:
+                if not self._final_invoke(keeper, shard_id):
+                    return False
+                current = None
+            if current is None:
+                keeper.open(shard_id, start)
+            for batch in cut_batches(group, self.mapping.batch_size):
+                if not self._deliver(shard_id, batch, tally, windowed=True):
+                    return False
+                if keeper.terminated_early(shard_id) and not self._final_invoke(
+                    keeper, shard_id, early=True
+                ):
+                    return False
+        return True
+
+    def _final_invoke(self, keeper: WindowKeeper, shard_id: str, *, early: bool = False) -> bool:
+        """The final invoke of the open window, retried as the mapping says (False: stopped).
+
+        ``early``: the state outgrew 1 MB; the same window goes on with a fresh state.
+        """
+        lane, retries, limit = f"{shard_id}/window", 0, self.mapping.maximum_retry_attempts
+        try:
+            while True:
+                fields = keeper.fields(shard_id, final=True, early=early)
+                outcome, _ = self._invoke(shard_id, [], fields, first=retries == 0)
+                if outcome.kind == "success":
+                    break
+                retries += 1
+                if limit != -1 and retries > limit:
+                    log.error(
+                        "shard %s: the final invoke of window %s failed %d times; its state "
+                        "is dropped: %s",
+                        shard_id,
+                        fields["window"],
+                        retries,
+                        outcome.error,
+                    )
+                    break
+                if not self._retry_after(lane, shard_id, [], retries, retries, outcome.error):
+                    return False
+        finally:
+            self.stats.set_retrying(lane, None)
+        keeper.close(shard_id, early=early)
         return True
 
     # -- one batch with the retry policy ----------------------------------------------------
 
-    def deliver(
-        self,
-        shard_id: str,
-        batch: Sequence[dict[str, Any]],
-        window: Callable[[], dict[str, Any]] | None = None,
-        *,
-        texts: Sequence[str] | None = None,
+    def _deliver(
+        self, shard_id: str, batch: Sequence[Entry], tally: _Tally, *, windowed: bool = False
     ) -> bool:
-        """Invoke on ``batch`` until every record is handled or discarded (False: stopped).
-
-        ``window`` returns the tumbling-window fields of the next invocation. ``texts`` are the
-        records' JSON (from :func:`cut_batches`); retries are built from
-        them, so a retry gets pristine records whatever the handler did to the first ones.
-        """
-        mapping = self.mapping
-        if texts is None:
-            texts = [json.dumps(r, separators=(",", ":")) for r in batch]
+        """Invoke on ``batch`` until every record is handled or discarded (False: stopped)."""
+        mapping, lane = self.mapping, f"{shard_id}/{threading.get_ident()}"
         stack: list[tuple[int, int, int, int]] = [(0, len(batch), 0, 0)]
-        while stack:
-            lo, hi, invokes, retries = stack.pop()
-            lo = self._drop_expired(shard_id, batch, lo, hi, invokes)
-            if lo >= hi:
-                continue
-            part = [json.loads(t) for t in texts[lo:hi]] if invokes else list(batch[lo:hi])
-            outcome, request_id = self.invoke(shard_id, part, window() if window else None)
-            invokes += 1
-            if self.windows is not None and outcome.state is not None:
-                self.windows.update(shard_id, outcome.state)
-            if outcome.kind == "ok":
-                self._succeeded(part)
-                continue
-            if outcome.kind == "error" and mapping.bisect_batch_on_function_error and hi - lo > 1:
-                mid = (lo + hi) // 2
-                stack.append((mid, hi, invokes, retries))
-                stack.append((lo, mid, invokes, retries))
-                continue
-            self._succeeded(part[: outcome.retry_from])
-            lo += outcome.retry_from
-            retries += 1
-            limit = mapping.maximum_retry_attempts
-            if limit != -1 and retries > limit:
-                error = "Unhandled" if outcome.kind == "error" else None
-                self._discard(
-                    shard_id,
-                    part[outcome.retry_from :],
-                    "RetryAttemptsExhausted",
-                    invokes,
-                    error,
-                    request_id,
-                )
-                continue
-            if self.stopping.wait(min(1.0, self.retry_delay * 2 ** min(retries - 1, 10))):
-                return False
-            stack.append((lo, hi, invokes, retries))
-        return True
+        try:
+            while stack:
+                lo, hi, invokes, retries = stack.pop()
+                lo = self._drop_expired(shard_id, batch, lo, hi, invokes, tally)
+                if lo >= hi:
+                    continue
+                part = batch[lo:hi]
+                window = self.windows.fields(shard_id) if windowed and self.windows else None
+                outcome, request_id = self._invoke(shard_id, part, window, first=invokes == 0)
+                invokes += 1
+                if self.windows is not None and windowed and outcome.state is not None:
+                    self.windows.update(shard_id, outcome.state)
+                if outcome.kind == "success":
+                    self._succeeded(part, tally)
+                    self.stats.set_retrying(lane, None)
+                    continue
+                if (
+                    outcome.kind == "function_error"
+                    and mapping.bisect_batch_on_function_error
+                    and hi - lo > 1
+                ):
+                    mid = (lo + hi) // 2
+                    stack += [(mid, hi, invokes, retries), (lo, mid, invokes, retries)]
+                    continue
+                self._succeeded(part[: outcome.retry_from], tally)
+                lo, retries = lo + outcome.retry_from, retries + 1
+                limit = mapping.maximum_retry_attempts
+                if limit != -1 and retries > limit:
+                    error = "Unhandled" if outcome.kind == "function_error" else None
+                    self._discard(shard_id, batch[lo:hi], invokes, error, request_id, tally)
+                    self.stats.set_retrying(lane, None)
+                    continue
+                if not self._retry_after(
+                    lane, shard_id, batch[lo:hi], invokes, retries, outcome.error
+                ):
+                    return False
+                stack.append((lo, hi, invokes, retries))
+            return True
+        finally:
+            self.stats.set_retrying(lane, None)
 
-    def _succeeded(self, part: Sequence[Mapping[str, Any]]) -> None:
+    def _retry_after(
+        self,
+        lane: str,
+        shard_id: str,
+        part: Sequence[Entry],
+        attempts: int,
+        retries: int,
+        error: str | None,
+    ) -> bool:
+        """The one retry helper: show what is retried, give up when stuck, wait the backoff.
+        False: stop (a stop request, or the records are stuck past ``stuck_after``)."""
+        head = part[0] if part else None
+        state = Retrying(
+            shard_id,
+            head.sequence_number if head else None,
+            head.event_id if head else None,
+            records=len(part),
+            attempts=attempts,
+            oldest_record_time=head.created if head else None,
+            error=error,
+        )
+        self.stats.set_retrying(lane, state)
+        if self.stuck_after is not None and attempts >= self.stuck_after:
+            self.stats.add_stuck(state)
+            log.error("stuck, stopping the run: %s", state)
+            self.stopping.set()
+            return False
+        log.info("retrying: %s", state)
+        return not self.stopping.wait(self.backoff.delay(retries - 1))
+
+    def _succeeded(self, part: Sequence[Entry], tally: _Tally) -> None:
         if not part:
             return
-        when = part[-1]["dynamodb"].get("ApproximateCreationDateTime")
+        tally.succeeded += len(part)
         self.stats.add(records_succeeded=len(part))
-        if isinstance(when, (int, float)):
-            self.stats.last_record_time = float(when)
+        if part[-1].created is not None:
+            self.stats.last_record_time = part[-1].created
 
     def _drop_expired(
-        self, shard_id: str, batch: Sequence[dict[str, Any]], lo: int, hi: int, invokes: int
+        self, shard_id: str, batch: Sequence[Entry], lo: int, hi: int, invokes: int, tally: _Tally
     ) -> int:
         age = self.mapping.maximum_record_age_in_seconds
         if age == -1:
@@ -272,78 +337,91 @@ class Invoker:
         oldest_allowed = self.clock() - age
         keep = lo
         while keep < hi:
-            when = batch[keep]["dynamodb"].get("ApproximateCreationDateTime")
-            if not isinstance(when, (int, float)) or when >= oldest_allowed:
+            created = batch[keep].created
+            if created is None or created >= oldest_allowed:
                 break
             keep += 1
         if keep > lo:
-            self._discard(shard_id, batch[lo:keep], "RecordAgeExceeded", invokes, None, None)
+            self._discard(shard_id, batch[lo:keep], invokes, None, None, tally, age=True)
         return keep
 
     def _discard(
         self,
         shard_id: str,
-        part: Sequence[Mapping[str, Any]],
-        condition: str,
+        part: Sequence[Entry],
         invokes: int,
         function_error: str | None,
         request_id: str | None,
+        tally: _Tally,
+        *,
+        age: bool = False,
     ) -> None:
-        record = failure_record(
+        condition = "RecordAgeExceeded" if age else "RetryAttemptsExhausted"
+        failure = FailureRecord.of(
             part,
             shard_id=shard_id,
             stream_arn=self.stream_arn,
-            function_arn=self.function_arn,
+            function_arn=self.function.arn,
             condition=condition,
             invoke_count=invokes,
             function_error=function_error,
             request_id=request_id,
         )
-        log.warning(
-            "shard %s: %d record(s) %s..%s sent to the on-failure destination (%s)",
-            shard_id,
-            len(part),
-            _seq(part[0]),
-            _seq(part[-1]),
-            condition,
-        )
+        for entry in part:
+            log_record_failure(
+                log,
+                event_id=entry.event_id,
+                sequence_number=entry.sequence_number,
+                item_identifier=entry.sequence_number,
+                reason=f"sent to the on-failure destination ({condition}, {invokes} invocations)",
+            )
+        tally.failed += len(part)
         self.stats.add(records_failed=len(part))
-        self.send_failure(record)
+        self.send_failure(failure)
 
     # -- one invocation ---------------------------------------------------------------------
 
-    def invoke(
-        self, shard_id: str, batch: Sequence[dict[str, Any]], window: dict[str, Any] | None
+    def _invoke(
+        self, shard_id: str, part: Sequence[Entry], window: dict[str, Any] | None, *, first: bool
     ) -> tuple[Outcome, str]:
-        """Call the handler once; return how it went and the request id."""
-        event: dict[str, Any] = {"Records": list(batch)}
-        if window is not None:
-            event.update(window)
+        """Call the handler once on a fresh copy of the event; return how it went and the
+        request id. A function error is logged at WARNING, with its traceback on the ``first``
+        invocation of these records."""
+        function = self.function
         context = LambdaContext(
-            function_name=self.function_name,
-            timeout=self.timeout,
-            region=self.region,
-            account_id=self.account_id,
+            function_name=function.name,
+            timeout=function.timeout,
+            region=function.region,
+            account_id=function.account_id,
         )
         self.stats.add(invocations=1)
-        started = time.monotonic()
-        try:
-            response = self.handler(event, context)
-            json.dumps(response)  # Lambda serialises the result: Runtime.MarshalError otherwise
-        except Exception:
-            log.exception("shard %s: handler raised on %d record(s)", shard_id, len(batch))
+        response, error = self.sandbox.call(
+            self.handler, handed_event(part, window, first=first), context, function.timeout
+        )
+        if error is not None:
             self.stats.add(function_errors=1)
-            return Outcome("error"), context.aws_request_id
-        if time.monotonic() - started > self.timeout:
-            log.error("shard %s: handler ran past its %g s timeout", shard_id, self.timeout)
-            self.stats.add(function_errors=1)
-            return Outcome("error"), context.aws_request_id
+            head, tail = (part[0], part[-1]) if part else (None, None)
+            log.warning(
+                "shard %s: function error on %d record(s), SequenceNumber %s..%s (eventID %s): %s",
+                shard_id,
+                len(part),
+                head and head.sequence_number,
+                tail and tail.sequence_number,
+                head and head.event_id,
+                _summary(error),
+                exc_info=error if first and error.__traceback__ is not None else None,
+                extra={
+                    "event_id": head and head.event_id,
+                    "sequence_number": head and head.sequence_number,
+                },
+            )
+            return Outcome("function_error", error=_summary(error)), context.aws_request_id
         outcome = read_response(
-            response,
-            batch,
+            response or "null",
+            [e.sequence_number for e in part],
             report_failures=self.mapping.report_batch_item_failures,
             windowed=window is not None,
         )
-        if outcome.kind == "failed":
+        if outcome.kind == "reported_failure":
             self.stats.add(partial_failures=1)
         return outcome, context.aws_request_id

@@ -2,7 +2,8 @@
 
 One thread per readable shard (parents before children), a main loop that discovers new shards,
 checkpoints in SQLite after every batch, and a clean stop on SIGINT/SIGTERM after the batch in
-flight. ``until_idle=True`` returns once every shard is caught up, for tests and demos.
+flight. ``until_idle=True`` returns once every shard is caught up, for tests and demos, or once
+a record has kept failing for ``stuck_after`` attempts.
 """
 
 from __future__ import annotations
@@ -19,19 +20,49 @@ from typing import Any
 
 from .._aws import boto3, setup_errors
 from .._errors import UsageError
+from .._observe import MetricsSink, resolve_metrics
 from ._checkpoint import CheckpointStore
-from ._config import EventSourceMapping
+from ._config import EventSourceMapping, LocalFunction, LoopSettings, lint_mapping
 from ._context import RunnerStats
 from ._destination import OnFailure, make_destination
-from ._invoke import Handler, Invoker
+from ._invoke import Invoker
 from ._loop import Loop
+from ._sandbox import Handler
 from ._shards import ShardTracker, describe_stream
 from ._windows import WindowKeeper
 
-__all__ = ["Runner", "run"]
+__all__ = ["STUCK_AFTER", "Runner", "arn_part", "client_for", "run"]
 
 log = logging.getLogger("ddbstream.runner")
 _DUMMY = {"aws_access_key_id": "ddbstream", "aws_secret_access_key": "ddbstream"}
+
+#: Attempts after which an ``until_idle`` run gives up on a record that keeps failing.
+STUCK_AFTER = 10
+
+
+def client_for(service: str, *, region: str | None, endpoint_url: str | None) -> Any:
+    """A boto3 client for the runner: boto3's region (us-east-1 against a local endpoint) and
+    credentials (dummy ones against a local endpoint when there are none).
+
+    Raises:
+        UsageError: no region, or no credentials for AWS itself.
+    """
+    with setup_errors(f"creating a {service} client"):
+        session: Any = boto3().session.Session(region_name=region)
+        name = session.region_name or ("us-east-1" if endpoint_url else None)
+        if name is None:
+            raise UsageError("no AWS region: pass region= (--region) or set AWS_REGION")
+        creds: Mapping[str, str] = {}
+        if session.get_credentials() is None:
+            if not endpoint_url:
+                raise UsageError("no AWS credentials found (see boto3's credential chain)")
+            creds = _DUMMY
+        return session.client(service, region_name=name, endpoint_url=endpoint_url, **creds)
+
+
+def arn_part(arn: str, index: int, default: str) -> str:
+    parts = arn.split(":")
+    return parts[index] if len(parts) >= 6 and parts[index] else default
 
 
 class Runner:
@@ -45,12 +76,17 @@ class Runner:
         handler: the Lambda handler to invoke.
         table_name: the table whose latest stream to read (or give ``stream_arn``).
         stream_arn: the stream to read.
-        mapping: the event source mapping settings.
+        mapping: the event source mapping settings. Its filter criteria are linted at the
+            start of :meth:`run`: an error finding (a filter that never matches, or that AWS
+            rejects) refuses to run unless ``allow_lint_errors``; warnings are logged.
         endpoint_url: e.g. DynamoDB Local's ``http://127.0.0.1:8000``.
         region: AWS region for the clients (default: boto3's, or us-east-1 with an endpoint).
         streams_client / dynamodb_client: ready boto3 clients instead of new ones.
         checkpoint: SQLite path for checkpoints (``":memory:"``: none survive the process).
-        on_failure: a callable or a JSON-lines file receiving on-failure records (None: log).
+        reset_checkpoint: forget the stream's checkpoints first (start over from
+            ``starting_position``).
+        on_failure: a callable or a JSON-lines file receiving the SQS/SNS shape of on-failure
+            records, or a :class:`FailureFolder` receiving the S3 shape (None: log at ERROR).
         function_name / timeout: the context's name and timeout in seconds (a handler that
             runs longer counts as a function error, as on Lambda).
         poll_interval: seconds between GetRecords calls on an idle shard (AWS: 0.25).
@@ -58,6 +94,10 @@ class Runner:
         aws_region: ``awsRegion`` of the records (default: what the stream reports).
         retry_delay: base of the exponential delay before a retry of a failed batch.
         on_status: called with the :class:`RunnerStats` about every ``poll_interval``.
+        allow_lint_errors: run filter criteria with error findings anyway.
+        metrics: per-batch numbers (records in, processed, failed, filtered, duration, record
+            age) as EMF lines (``True``/``"emf"``), to a Powertools ``Metrics`` or a
+            ``MetricsSink``; None: EMF when ``DDBSTREAM_METRICS=emf``.
         clock: wall clock in epoch seconds (record age and windows); for tests.
 
     Example:
@@ -79,6 +119,7 @@ class Runner:
         streams_client: Any = None,
         dynamodb_client: Any = None,
         checkpoint: str | os.PathLike[str] = ":memory:",
+        reset_checkpoint: bool = False,
         on_failure: OnFailure = None,
         function_name: str = "ddbstream-local",
         timeout: float = 3.0,
@@ -87,6 +128,8 @@ class Runner:
         aws_region: str | None = None,
         retry_delay: float = 0.05,
         on_status: Callable[[RunnerStats], object] | None = None,
+        allow_lint_errors: bool = False,
+        metrics: bool | str | MetricsSink | Any | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not callable(handler):
@@ -104,7 +147,9 @@ class Runner:
         self._streams = streams_client
         self._dynamodb = dynamodb_client
         self.checkpoint = checkpoint
+        self.reset_checkpoint = reset_checkpoint
         self.on_failure = on_failure
+        self._send_failure = make_destination(on_failure)
         self.function_name = function_name
         self.timeout = timeout
         self.poll_interval = poll_interval
@@ -112,6 +157,8 @@ class Runner:
         self.aws_region = aws_region
         self.retry_delay = retry_delay
         self.on_status = on_status
+        self.allow_lint_errors = allow_lint_errors
+        self.metrics = resolve_metrics(metrics)
         self.clock = clock
         self.stats = RunnerStats()
         self._stopping = threading.Event()
@@ -131,19 +178,7 @@ class Runner:
     # -- setup ------------------------------------------------------------------------------
 
     def _client(self, service: str) -> Any:
-        with setup_errors(f"creating a {service} client"):
-            session: Any = boto3().session.Session(region_name=self.region)
-            region = session.region_name or ("us-east-1" if self.endpoint_url else None)
-            if region is None:
-                raise UsageError("no AWS region: pass region= (--region) or set AWS_REGION")
-            creds: Mapping[str, str] = {}
-            if session.get_credentials() is None:
-                if not self.endpoint_url:
-                    raise UsageError("no AWS credentials found (see boto3's credential chain)")
-                creds = _DUMMY
-            return session.client(
-                service, region_name=region, endpoint_url=self.endpoint_url, **creds
-            )
+        return client_for(service, region=self.region, endpoint_url=self.endpoint_url)
 
     def resolve_stream_arn(self) -> str:
         """The stream ARN: given, or the table's ``LatestStreamArn``.
@@ -167,33 +202,74 @@ class Runner:
         self.stream_arn = str(arn)
         return self.stream_arn
 
+    def lint(self, stream_view_type: str | None = None) -> None:
+        """Lint the mapping's filter criteria (what :meth:`run` does first): log warnings,
+        refuse error findings unless ``allow_lint_errors``.
+
+        Raises:
+            UsageError: an error finding, naming it and the way out.
+        """
+        lint_mapping(
+            self.mapping, stream_view_type=stream_view_type, allow_errors=self.allow_lint_errors
+        )
+
     # -- running ----------------------------------------------------------------------------
 
     def stop(self) -> None:
         """Ask the run to stop after the batch in flight (thread-safe)."""
         self._stopping.set()
 
-    def run(self, *, until_idle: bool = False) -> RunnerStats:
+    def run(
+        self, *, until_idle: bool = False, stuck_after: int | None = STUCK_AFTER
+    ) -> RunnerStats:
         """Read and invoke until stopped (SIGINT/SIGTERM or :meth:`stop`), the stream is
         disabled and fully read, or with ``until_idle`` every shard is caught up.
+
+        Args:
+            until_idle: return once every shard is caught up.
+            stuck_after: with ``until_idle``, stop when a record is still failing after this
+                many attempts (it is then in :attr:`RunnerStats.stuck`, not checkpointed, and
+                logged at ERROR); None retries as the mapping says, which with the default
+                ``maximum_retry_attempts=-1`` is until the record expires.
 
         Returns:
             the run's :class:`RunnerStats`.
 
         Raises:
-            UsageError: the table or stream cannot be found or reached.
+            UsageError: the table or stream cannot be found or reached, the filter criteria
+                have error findings, or the checkpoint file is not valid for this stream.
             DDBStreamError: the stream keeps failing after retries.
         """
+        if stuck_after is not None and stuck_after < 1:
+            raise UsageError(f"{stuck_after=} must be at least 1 (or None)")
         self._stopping.clear()
         stream_arn = self.resolve_stream_arn()
         if self._streams is None:
             self._streams = self._client("dynamodbstreams")
         with setup_errors(f"stream {stream_arn}"):
             status, shards = describe_stream(self._streams, stream_arn)
+            if self.mapping.filter_criteria is not None:  # the view type sharpens the lint
+                head = self._streams.describe_stream(StreamArn=stream_arn, Limit=1)
+                self.lint(head.get("StreamDescription", {}).get("StreamViewType"))
         store = CheckpointStore(self.checkpoint)
-        restarted = store.known(stream_arn)
+        try:
+            if self.reset_checkpoint:
+                log.warning("forgetting the checkpoints of %s in %s", stream_arn, store.path)
+                store.forget(stream_arn)
+            return self._run(stream_arn, status, shards, store, until_idle, stuck_after)
+        finally:
+            store.close()
+
+    def _run(
+        self,
+        stream_arn: str,
+        status: str,
+        shards: list[Any],
+        store: CheckpointStore,
+        until_idle: bool,
+        stuck_after: int | None,
+    ) -> RunnerStats:
         stats = self.stats = RunnerStats()
-        account = stream_arn.split(":")[4] if stream_arn.count(":") >= 5 else "000000000000"
         windows = None
         if self.mapping.tumbling_window_in_seconds:
             windows = WindowKeeper(
@@ -206,21 +282,38 @@ class Runner:
             self.handler,
             self.mapping,
             stream_arn=stream_arn,
-            send_failure=make_destination(self.on_failure),
+            send_failure=self._send_failure,
             stats=stats,
             windows=windows,
-            function_name=self.function_name,
-            timeout=self.timeout,
-            region=stream_arn.split(":")[3] if stream_arn.count(":") >= 5 else "us-east-1",
-            account_id=account,
+            function=LocalFunction(
+                name=self.function_name,
+                timeout=self.timeout,
+                region=arn_part(stream_arn, 3, "us-east-1"),
+                account_id=arn_part(stream_arn, 4, "000000000000"),
+            ),
             retry_delay=self.retry_delay,
             stopping=self._stopping,
+            stuck_after=stuck_after if until_idle else None,
+            metrics=self.metrics,
             clock=self.clock,
         )
+        restarted = store.known(stream_arn)
         tracker = ShardTracker(store.finished_shards(stream_arn))
         tracker.update(status, shards)
-        initial = {s.shard_id for s in shards} if not restarted else set()
-        loop = Loop(self, stream_arn, store, tracker, invoker, windows, initial)
+        loop = Loop(
+            LoopSettings(
+                self.mapping, self.poll_interval, self.discovery_interval, self.aws_region
+            ),
+            streams=self._streams,
+            stream_arn=stream_arn,
+            store=store,
+            tracker=tracker,
+            invoker=invoker,
+            stats=stats,
+            stopping=self._stopping,
+            initial={s.shard_id for s in shards} if not restarted else set(),
+            on_status=self.on_status,
+        )
         try:
             with self._signals():
                 loop.run(until_idle=until_idle)
@@ -228,7 +321,6 @@ class Runner:
             self._stopping.set()
             loop.join()
             invoker.close()
-            store.close()
         return stats
 
     @contextlib.contextmanager
@@ -249,12 +341,61 @@ class Runner:
                 signal.signal(sig, handler)
 
 
-def run(handler: Handler, *, until_idle: bool = False, **options: Any) -> RunnerStats:
-    """Run ``handler`` on a stream: ``Runner(handler, **options).run(until_idle=...)``.
+def run(
+    handler: Handler,
+    *,
+    until_idle: bool = False,
+    stuck_after: int | None = STUCK_AFTER,
+    table_name: str | None = None,
+    stream_arn: str | None = None,
+    mapping: EventSourceMapping | None = None,
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    streams_client: Any = None,
+    dynamodb_client: Any = None,
+    checkpoint: str | os.PathLike[str] = ":memory:",
+    reset_checkpoint: bool = False,
+    on_failure: OnFailure = None,
+    function_name: str = "ddbstream-local",
+    timeout: float = 3.0,
+    poll_interval: float = 0.25,
+    discovery_interval: float = 10.0,
+    aws_region: str | None = None,
+    retry_delay: float = 0.05,
+    on_status: Callable[[RunnerStats], object] | None = None,
+    allow_lint_errors: bool = False,
+    metrics: bool | str | MetricsSink | Any | None = None,
+    clock: Callable[[], float] = time.time,
+) -> RunnerStats:
+    """Run ``handler`` on a stream: ``Runner(handler, ...).run(until_idle=..., stuck_after=...)``
+    (see :class:`Runner` and :meth:`Runner.run` for every argument).
 
     Example:
         >>> from ddbstream.runner import run
         >>> run(print, table_name="Orders", endpoint_url="http://127.0.0.1:8000",
         ...     until_idle=True)  # doctest: +SKIP
     """
-    return Runner(handler, **options).run(until_idle=until_idle)
+    runner = Runner(
+        handler,
+        table_name=table_name,
+        stream_arn=stream_arn,
+        mapping=mapping,
+        endpoint_url=endpoint_url,
+        region=region,
+        streams_client=streams_client,
+        dynamodb_client=dynamodb_client,
+        checkpoint=checkpoint,
+        reset_checkpoint=reset_checkpoint,
+        on_failure=on_failure,
+        function_name=function_name,
+        timeout=timeout,
+        poll_interval=poll_interval,
+        discovery_interval=discovery_interval,
+        aws_region=aws_region,
+        retry_delay=retry_delay,
+        on_status=on_status,
+        allow_lint_errors=allow_lint_errors,
+        metrics=metrics,
+        clock=clock,
+    )
+    return runner.run(until_idle=until_idle, stuck_after=stuck_after)

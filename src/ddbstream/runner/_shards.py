@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Literal
 
 from .._aws import aws_error
-from .._errors import DDBStreamError
+from .._errors import DDBStreamError, UsageError
+from ._backoff import Backoff
 
 __all__ = [
     "Backoff",
@@ -31,65 +31,16 @@ __all__ = [
 
 log = logging.getLogger("ddbstream.runner")
 
+#: AWS's adapter's policy: 50 ms doubling to 1 s, +/- 20%, 10 attempts.
+DEFAULT_BACKOFF = Backoff()
+#: Checking a checkpoint gives up sooner (DynamoDB Local answers some bad positions with
+#: InternalFailure).
+_CHECK_BACKOFF = Backoff(max_attempts=3)
+
 
 def _code(exc: BaseException) -> str | None:
     error = aws_error(exc)
     return None if error is None else error.code
-
-
-R = TypeVar("R")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Backoff:
-    """Jittered exponential backoff: ``base * 2**n`` capped at ``cap``, +/- ``jitter``.
-
-    Args:
-        base: first delay in seconds.
-        cap: largest delay in seconds.
-        jitter: relative jitter (0.2 is +/- 20%).
-        max_attempts: calls before giving up; None retries forever.
-    """
-
-    base: float = 0.05
-    cap: float = 1.0
-    jitter: float = 0.2
-    max_attempts: int | None = 10
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (0-based)."""
-        raw = min(self.cap, self.base * (2 ** min(attempt, 30)))
-        return float(max(0.0, raw * (1 + random.uniform(-self.jitter, self.jitter))))
-
-    def call(
-        self,
-        fn: Callable[..., R],
-        what: str,
-        kwargs: Mapping[str, Any],
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> R:
-        """Call ``fn`` and retry it on throttling and service errors.
-
-        Raises:
-            DDBStreamError: the call still fails after ``max_attempts``.
-        """
-        attempt = 0
-        while True:
-            try:
-                return fn(**kwargs)
-            except Exception as exc:
-                error = aws_error(exc)
-                if error is None or not error.retryable:
-                    raise
-                attempt += 1
-                if self.max_attempts is not None and attempt >= self.max_attempts:
-                    raise DDBStreamError(
-                        f"{what} still fails after {attempt} attempts: {exc}"
-                    ) from exc
-                delay = self.delay(attempt - 1)
-                log.debug("%s: %s, retrying in %.2f s", what, error.code, delay)
-                sleep(delay)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -159,7 +110,7 @@ def describe_stream(
     client: Any,
     stream_arn: str,
     *,
-    backoff: Backoff = Backoff(),
+    backoff: Backoff = DEFAULT_BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[str, list[Shard]]:
     """Page through DescribeStream; return the stream status and every shard listed."""
@@ -220,15 +171,23 @@ class ShardTracker:
         return self.status != "ENABLED" and all(s in self.finished for s in self.shards)
 
 
+Trimmed = Literal["restart", "raise"]
+"""What a reader does when its records were trimmed: ``restart`` at TRIM_HORIZON (the records
+are lost: a warning names them; a running mapping can do nothing else) or ``raise`` a
+:class:`~ddbstream.UsageError` (a redrive of a range that no longer exists)."""
+
+
 class ShardReader:
-    """GetShardIterator/GetRecords on one shard, resuming after ``after`` when given.
+    """GetShardIterator/GetRecords on one shard, from a position.
 
     Args:
         client: a boto3 ``dynamodbstreams`` client (or anything with the same methods).
         stream_arn: the stream.
         shard: the shard to read.
         after: a sequence number already processed; reading resumes right after it.
-        starting_position: where to start without ``after``: TRIM_HORIZON or LATEST.
+        at: a sequence number to read from (included), when ``after`` is None.
+        starting_position: where to start without either: TRIM_HORIZON or LATEST.
+        trimmed: ``"restart"`` or ``"raise"`` (see :data:`Trimmed`).
         backoff: retry policy for throttles and service errors.
     """
 
@@ -239,39 +198,94 @@ class ShardReader:
         shard: Shard,
         *,
         after: str | None = None,
+        at: str | None = None,
         starting_position: str = "TRIM_HORIZON",
-        backoff: Backoff = Backoff(),
+        trimmed: Trimmed = "restart",
+        backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
         self.stream_arn = stream_arn
         self.shard = shard
         self.position = after
+        self.at = at
         self.starting_position = starting_position
+        self.on_trimmed = trimmed
         self.backoff = backoff
         self.sleep = sleep
         self.iterator: str | None = None
         self.ended = False
         self.trimmed = 0
 
+    def _call(self, operation: str, *, backoff: Backoff | None = None, **kwargs: Any) -> Any:
+        method = getattr(
+            self.client, "get_shard_iterator" if operation == "GetShardIterator" else "get_records"
+        )
+        return (backoff or self.backoff).call(method, operation, kwargs, sleep=self.sleep)
+
+    def check_checkpoint(self, sequence_number: str) -> str | None:
+        """Why ``sequence_number`` cannot be a record of this shard, or None when it is one.
+
+        The range DescribeStream gives is checked first; then the record itself is read
+        (AT_SEQUENCE_NUMBER): a position past the shard's newest record would otherwise make
+        DynamoDB Local skip every record written later, silently.
+        """
+        shard, number = self.shard, int(sequence_number)
+        start, end = shard.starting_sequence_number, shard.ending_sequence_number
+        if (start and start.isdigit() and number < int(start)) or (
+            end and end.isdigit() and number > int(end)
+        ):
+            return f"that is outside the shard's range {start}..{end or '(open)'}"
+        try:
+            out = self._call(
+                "GetShardIterator",
+                backoff=_CHECK_BACKOFF,
+                StreamArn=self.stream_arn,
+                ShardId=shard.shard_id,
+                ShardIteratorType="AT_SEQUENCE_NUMBER",
+                SequenceNumber=sequence_number,
+            )
+            iterator = out.get("ShardIterator")
+            for _ in range(3):  # GetRecords may return an empty page before the record
+                if not iterator:
+                    break
+                page = self._call(
+                    "GetRecords", backoff=_CHECK_BACKOFF, ShardIterator=iterator, Limit=1
+                )
+                records = page.get("Records") or []
+                if records:
+                    found = records[0]["dynamodb"]["SequenceNumber"]
+                    return (
+                        None if found == sequence_number else f"the shard's next record is {found}"
+                    )
+                iterator = page.get("NextShardIterator")
+        except Exception as exc:
+            error = aws_error(exc)
+            if error is None:
+                raise
+            if error.kind == "trimmed":
+                return None  # long processed and since trimmed: reading reports it
+            return f"DynamoDB refuses it ({error.code}: {error.message})"
+        return "the shard has no record at or after it"
+
     def _get_iterator(self) -> str | None:
         kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self.shard.shard_id}
         if self.position is not None:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self.position)
+        elif self.at is not None:
+            kwargs.update(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=self.at)
         else:
             kwargs["ShardIteratorType"] = self.starting_position
         while True:
             try:
-                out = self.backoff.call(
-                    self.client.get_shard_iterator,
-                    "GetShardIterator",
-                    kwargs,
-                    sleep=self.sleep,
-                )
+                out = self._call("GetShardIterator", **kwargs)
                 return out.get("ShardIterator")  # type: ignore[no-any-return]
             except Exception as exc:
                 code = _code(exc)
-                if code == "TrimmedDataAccessException" and self.position is not None:
+                if code == "TrimmedDataAccessException" and kwargs["ShardIteratorType"] not in (
+                    "TRIM_HORIZON",
+                    "LATEST",
+                ):
                     self._trimmed()
                     kwargs = {
                         "StreamArn": self.stream_arn,
@@ -280,20 +294,33 @@ class ShardReader:
                     }
                     continue
                 if code == "ResourceNotFoundException":
-                    log.warning(
-                        "shard %s is gone (%s); treating it as ended", self.shard.shard_id, exc
-                    )
+                    self._gone(exc)
                     return None
                 raise
 
     def _trimmed(self) -> None:
+        where = self.position or self.at or "the shard start"
+        if self.on_trimmed == "raise":
+            raise UsageError(
+                f"shard {self.shard.shard_id} of stream {self.stream_arn}: the records from "
+                f"SequenceNumber {where} on were trimmed (DynamoDB keeps stream records for 24 "
+                "hours) and cannot be read any more"
+            )
         self.trimmed += 1
         log.warning(
             "shard %s: records after %s were trimmed (older than 24 h) before they could be "
             "read; restarting at TRIM_HORIZON",
             self.shard.shard_id,
-            self.position or "the shard start",
+            where,
         )
+
+    def _gone(self, exc: BaseException) -> None:
+        if self.on_trimmed == "raise":
+            raise UsageError(
+                f"shard {self.shard.shard_id} of stream {self.stream_arn} is gone (the table "
+                f"was deleted, or its stream disabled more than 24 hours ago): {exc}"
+            ) from exc
+        log.warning("shard %s is gone (%s); treating it as ended", self.shard.shard_id, exc)
 
     def read(self, limit: int = 1000) -> list[Mapping[str, Any]]:
         """One GetRecords call (``limit`` 1..1000); [] when nothing came back.
@@ -308,14 +335,8 @@ class ShardReader:
                 if self.iterator is None:
                     self.ended = True
                     return []
-            iterator = self.iterator
             try:
-                out = self.backoff.call(
-                    self.client.get_records,
-                    "GetRecords",
-                    {"ShardIterator": iterator, "Limit": limit},
-                    sleep=self.sleep,
-                )
+                out = self._call("GetRecords", ShardIterator=self.iterator, Limit=limit)
             except Exception as exc:
                 code = _code(exc)
                 if code == "ExpiredIteratorException" or (
@@ -330,14 +351,12 @@ class ShardReader:
                     continue
                 if code == "TrimmedDataAccessException":
                     self._trimmed()
-                    self.position = None
+                    self.position = self.at = None
                     self.starting_position = "TRIM_HORIZON"
                     self.iterator = None
                     continue
                 if code == "ResourceNotFoundException":
-                    log.warning(
-                        "shard %s is gone (%s); treating it as ended", self.shard.shard_id, exc
-                    )
+                    self._gone(exc)
                     self.ended = True
                     return []
                 raise
