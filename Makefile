@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.ddbstream-installed
+DEV_EXTRAS := .[dev,bench]
 # pytest-xdist workers: "auto" is one per core. Measured on the 2-core CI machine: see
 # docs/performance.md ("The test suite").
 WORKERS ?= auto
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version)"
 	@$(call heartbeat,$(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip)
 	@echo "==> installing ddbstream (editable) with every extra and the development tools"
-	@$(call heartbeat,$(PY) -m pip install --progress-bar off -e '.[dev,bench]')
+	@$(call heartbeat,$(PY) -m pip install --progress-bar off -e '$(DEV_EXTRAS)')
 	touch $(STAMP)
 	@echo "==> $(VENV) is ready"
 
