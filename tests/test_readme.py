@@ -1,4 +1,5 @@
-"""The README's handler is the tested example file, verbatim."""
+"""The handler of the README and of the docs' home page is the tested example file, verbatim (so
+mypy --strict and pyright check what those pages show)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_handler_is_the_tested_example() -> None:
-    readme = (ROOT / "README.md").read_text()
     code = (ROOT / "examples" / "readme" / "handler.py").read_text()
-    assert f"```python\n{code}```" in readme
+    for page in (ROOT / "README.md", ROOT / "docs" / "index.md"):
+        assert f'```python {{title="handler.py"}}\n{code}```' in page.read_text(), page.name
     assert len(code.strip().splitlines()) <= 25

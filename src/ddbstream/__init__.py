@@ -28,7 +28,6 @@ from ._errors import (
     UsageError,
 )
 from ._lazy import attach
-from ._version import __version__
 
 if TYPE_CHECKING:
     from ._batch import BatchItemFailure, BatchResponse, BatchResult, FailurePolicy, RecordFailure
@@ -38,6 +37,7 @@ if TYPE_CHECKING:
     from ._observe import BatchSummary, EmfMetrics, MetricsSink
     from ._records import EventName, StreamRecord, StreamViewType
     from ._routing import Route, Router
+    from ._version import __version__
     from ._window import TumblingWindow, Window
 
 __all__ = [
@@ -102,6 +102,7 @@ _LAZY: dict[str, str] = {
     "Router": "._routing",
     "TumblingWindow": "._window",
     "Window": "._window",
+    "__version__": "._version",
 }
 __getattr__, __dir__ = attach(
     __name__,

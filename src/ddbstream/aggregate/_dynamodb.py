@@ -375,15 +375,16 @@ class DynamoDBSink:
     def _send(
         self, tx: Transaction, actions: list[dict[str, Any]], owners: list[tuple[str, int]]
     ) -> dict[ItemId, int]:
+        client = self.client  # first: without boto3, a UsageError names ddbstream[aws]
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
         body = json.dumps(actions, sort_keys=True, separators=(",", ":"))
         token = hashlib.sha256(body.encode()).hexdigest()[:36]
         try:
             if len(actions) == 1:
-                self.client.update_item(**actions[0]["Update"])
+                client.update_item(**actions[0]["Update"])
             else:
-                self.client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
+                client.transact_write_items(TransactItems=actions, ClientRequestToken=token)
         except ClientError as exc:
             return self._client_error(tx, exc, owners)
         except ParamValidationError as exc:  # a user client's botocore refused the request

@@ -81,14 +81,16 @@ class Runner:
             rejects) refuses to run unless ``allow_lint_errors``; warnings are logged.
         endpoint_url: e.g. DynamoDB Local's ``http://127.0.0.1:8000``.
         region: AWS region for the clients (default: boto3's, or us-east-1 with an endpoint).
-        streams_client / dynamodb_client: ready boto3 clients instead of new ones.
+        streams_client: a ready boto3 ``dynamodbstreams`` client instead of a new one.
+        dynamodb_client: a ready boto3 ``dynamodb`` client instead of a new one.
         checkpoint: SQLite path for checkpoints (``":memory:"``: none survive the process).
         reset_checkpoint: forget the stream's checkpoints first (start over from
             ``starting_position``).
         on_failure: a callable or a JSON-lines file receiving the SQS/SNS shape of on-failure
             records, or a :class:`FailureFolder` receiving the S3 shape (None: log at ERROR).
-        function_name / timeout: the context's name and timeout in seconds (a handler that
-            runs longer counts as a function error, as on Lambda).
+        function_name: the context's function name.
+        timeout: the context's timeout in seconds (a handler that runs longer counts as a
+            function error, as on Lambda).
         poll_interval: seconds between GetRecords calls on an idle shard (AWS: 0.25).
         discovery_interval: seconds between DescribeStream calls looking for new shards.
         aws_region: ``awsRegion`` of the records (default: what the stream reports).

@@ -136,7 +136,8 @@ def change_histories(
             makes items change many times.
         attributes: the non-key attributes of a put (plain Python values).
         view_type: the view type of ``.records``; ``.records_for()`` gives the others.
-        min_changes, max_changes: bounds on the number of writes (records can be fewer).
+        min_changes: the least number of writes (records can be fewer).
+        max_changes: the largest number of writes.
         ttl: whether some deletions are TTL expiries.
         table_name: used in ``eventSourceARN``.
     """
