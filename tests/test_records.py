@@ -222,13 +222,13 @@ def test_ten_thousand_records_decode_nothing_until_accessed(
     bad = event["Records"][9_999]
     bad["dynamodb"]["NewImage"]["n"] = {"N": "not a number"}
     calls = []
-    real_decode = image_module._decode
+    real_decode = image_module.deserialize
 
-    def counting(av: Any, depth: int) -> Any:
+    def counting(av: Any) -> Any:
         calls.append(av)
-        return real_decode(av, depth)
+        return real_decode(av)
 
-    monkeypatch.setattr(image_module, "_decode", counting)
+    monkeypatch.setattr(image_module, "deserialize", counting)
     parsed = StreamEvent.from_lambda(event)
     records = parsed.records
     assert len(records) == 10_000

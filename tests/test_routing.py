@@ -114,7 +114,8 @@ def test_bad_condition_and_handler_are_usage_errors() -> None:
         router.add(is_insert, "print")  # type: ignore[arg-type]
 
 
-def test_condition_that_raises_is_not_the_records_fault() -> None:
+def test_condition_that_raises_fails_its_record_before_any_route_runs() -> None:
+    """Issue 11: whatever a condition raises ends in a correct partial batch response."""
     router = Router()
     ran: list[str] = []
 
@@ -123,9 +124,15 @@ def test_condition_that_raises_is_not_the_records_fault() -> None:
 
     router.add(lambda r: True, lambda r: ran.append(r.keys["pk"]))
     router.add(buggy, print)
-    with pytest.raises(TypeError, match="bug in a predicate"):
-        router.handle(event(), None)
+    ev = event()
+    result = router.process(ev, None)
     assert ran == []
+    (failure,) = result.failed
+    assert isinstance(failure.exception, TypeError)
+    assert failure.route == "print"  # the route whose condition raised, named by its function
+    assert result.response() == {
+        "batchItemFailures": [{"itemIdentifier": ev["Records"][0]["dynamodb"]["SequenceNumber"]}]
+    }
 
 
 def test_condition_that_hits_a_decode_error_fails_the_record() -> None:

@@ -169,9 +169,15 @@ def test_state_exactly_at_the_limit_is_accepted() -> None:
     assert Router(window=TumblingWindow(fill)).handle(window_event(1))["state"]["b"] == "x" * filler
 
 
-def test_folder_returning_a_non_mapping_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="must return the new state"):
-        Router(window=TumblingWindow(lambda s, r: None)).handle(window_event(1))  # type: ignore[arg-type,return-value]
+def test_folder_returning_a_non_mapping_fails_the_record_with_a_usage_error() -> None:
+    event = window_event(2)
+    router = Router(window=TumblingWindow(lambda s, r: None))  # type: ignore[arg-type,return-value]
+    result = router.process(event)
+    (failure,) = result.failed
+    assert isinstance(failure.exception, UsageError)
+    assert "must return the new state" in str(failure.exception)
+    first = event["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert result.response() == {"batchItemFailures": [{"itemIdentifier": first}], "state": {}}
 
 
 def test_window_needs_stop_policy_and_a_window_event() -> None:
