@@ -29,7 +29,7 @@ from ._binding import bind_image
 from ._errors import DecodeError, MissingImageError, PathItem, UsageError
 from ._image import Image, same_attribute
 from ._reprs import short_repr
-from ._shapes import table_name_from_arn
+from ._shapes import TTL_USER_IDENTITY, table_name_from_arn
 from ._types import Envelope, EventName, StreamViewType
 
 __all__ = [
@@ -301,7 +301,7 @@ class StreamRecord(Generic[T]):
             return False
         kind = identity.get("type", identity.get("Type"))
         principal = identity.get("principalId", identity.get("PrincipalId"))
-        return kind == "Service" and principal == "dynamodb.amazonaws.com"
+        return kind == TTL_USER_IDENTITY["type"] and principal == TTL_USER_IDENTITY["principalId"]
 
     @property
     def _dynamodb(self) -> Mapping[str, Any]:
@@ -441,8 +441,8 @@ class StreamRecord(Generic[T]):
     def _missing(self, field: str) -> MissingImageError:
         name = self._record.get("eventName")
         view = self._dynamodb.get("StreamViewType")
-        if (name, field) in (("REMOVE", "NewImage"), ("INSERT", "OldImage")):
-            reason = f"{'an' if name == 'INSERT' else 'a'} {name} record has no {field}"
+        if (name, field) in ((EventName.REMOVE, "NewImage"), (EventName.INSERT, "OldImage")):
+            reason = f"{'an' if name == EventName.INSERT else 'a'} {name} record has no {field}"
         elif isinstance(view, str) and view in _VIEW_TYPES:
             reason = f"a record of a {view} stream has no {field}"
         else:

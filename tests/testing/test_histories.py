@@ -11,14 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddbstream import StreamRecord, UsageError, deserialize_image
-from ddbstream.testing import (
-    ChangeHistory,
-    Delivery,
-    DeliverySchedule,
-    change_histories,
-    deliveries,
-)
+from ddbstream.testing import ChangeHistory, Delivery, DeliverySchedule
 from ddbstream.testing._histories import item_key
+from ddbstream.testing.strategies import change_histories, deliveries
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INVOICE_KEYS = st.fixed_dictionaries(
