@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel
 
-from ddbstream import Router, StreamRecord
+from ddbstream import BatchResponse, LambdaContext, Router, StreamRecord
 from ddbstream.filters import event_name, new_image
 
 router = Router()  # in order, stops at the first failure, reports it to Lambda
@@ -17,9 +17,9 @@ class Order(BaseModel):
 
 @router.route((event_name == "MODIFY") & (new_image("status") == "SHIPPED"), model=Order)
 def email_customer(record: StreamRecord[Order]) -> None:
-    order = record.new  # a validated Order, decoded exactly (total is a Decimal)
+    order = record.require_new()  # a validated Order, decoded exactly (total is a Decimal)
     shipped.append(f"{order.pk} shipped, total {order.total}")
 
 
-def handler(event, context):
+def handler(event: dict[str, object], context: LambdaContext) -> BatchResponse:
     return router.handle(event, context)  # {"batchItemFailures": [...]}
