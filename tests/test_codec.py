@@ -23,7 +23,7 @@ from ddbstream import (
 )
 from ddbstream.testing.strategies import attribute_values, images, python_values
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _canonical(av: dict[str, Any]) -> dict[str, Any]:
