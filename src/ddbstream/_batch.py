@@ -46,6 +46,7 @@ from ._types import BatchResponse, Envelope, LambdaContext
 __all__ = [
     "DATA_ERRORS",
     "BatchResult",
+    "BatchRun",
     "DeadLetter",
     "FailurePolicy",
     "RecordFailure",
@@ -252,6 +253,19 @@ def settle(result: object, *, route: str) -> None:
 # -- the engine -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class BatchRun:
+    """What the engine did with a batch; the router adds what its routes saw to make the
+    :class:`BatchResult` (fields as there)."""
+
+    processed: tuple[StreamRecord[Any], ...]
+    failed: tuple[RecordFailure, ...]
+    dead_lettered: tuple[RecordFailure, ...]
+    not_attempted: tuple[str, ...]
+    deadline_reached: bool
+    duration: float
+
+
 @dataclass(slots=True)
 class _Tally:
     """The engine's running account of one batch."""
@@ -271,7 +285,7 @@ def run_batch(
     context: LambdaContext | None = None,
     deadline_margin_ms: int = 0,
     route_of: Callable[[], str | None] = lambda: None,
-) -> BatchResult:
+) -> BatchRun:
     """Run ``step`` on each record of ``entries`` in order, under ``policy``.
 
     ``step`` runs everything for one record; it may return an awaitable (see :func:`settle`).
@@ -312,9 +326,7 @@ def run_batch(
     processed = entries[:end]  # the attempted records, less those that failed
     if tally.skipped:
         processed = [e for i, e in enumerate(processed) if i not in tally.skipped]
-    return BatchResult(
-        envelope=envelope,
-        policy=policy,
+    return BatchRun(
         processed=tuple(processed),  # type: ignore[arg-type]
         failed=tuple(tally.failed),
         dead_lettered=tuple(tally.dead),

@@ -5,9 +5,9 @@ account: which records no route matched, and what each route took.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Any
 
 from ._batch import settle
@@ -16,6 +16,8 @@ from ._types import RecordPredicate
 from ._window import TumblingWindow
 
 __all__ = ["Dispatch", "Target"]
+
+_NONE: dict[str, StreamRecord[Any]] = {}  # the bound records of a batch without typed routes
 
 
 @dataclass(slots=True)
@@ -88,23 +90,21 @@ class Dispatch:
         try:
             hits = []
             for target in self._targets:
-                if target.matches is None or target.matches(record):
+                matches = target.matches
+                if matches is None or matches(record):
                     hits.append(target)
             if not hits:
                 self.unmatched.append(record)
                 hits.extend(self._fallback)
-            bound = []
-            if self._typed:  # every binding is validated before any route function runs
-                for target in hits:
-                    bound.append(bind_now(record, target.model))
-            clock = time.perf_counter
-            started = clock()
-            for index, target in enumerate(hits):
+            # Every binding is validated before any route function runs.
+            bound = {t.name: bind_now(record, t.model) for t in hits} if self._typed else _NONE
+            started = perf_counter()
+            for target in hits:
                 target.calls += 1
-                result = target.handler(bound[index] if bound else record)
+                result = target.handler(record if target.model is None else bound[target.name])
                 if result is not None:
                     settle(result, route=target.name)
-                now = clock()
+                now = perf_counter()
                 target.seconds += now - started
                 started = now
             target = None

@@ -83,18 +83,21 @@ class StreamRecord(Generic[T]):
         (<EventName.INSERT: 'INSERT'>, 'a', Decimal('1'))
     """
 
-    __slots__ = (
-        "_envelope",
-        "_keys",
-        "_model",
-        "_new",
-        "_new_image",
-        "_old",
-        "_old_image",
-        "_raw",
-        "_record",
-        "_seq",
-    )
+    __slots__ = ("_envelope", "_keys", "_new_image", "_old_image", "_raw", "_record", "_seq")
+
+    def __new__(
+        cls,
+        record: Mapping[str, Any],
+        *,
+        envelope: Envelope = "lambda",
+        raw: Mapping[str, Any] | None = None,
+        model: type[T] | None = None,
+        sequence_number: str | None = None,
+    ) -> StreamRecord[T]:
+        # A record bound to a model is a _BoundRecord: only it has the slots of typed images.
+        bound = model is not None and cls is StreamRecord
+        instance: StreamRecord[T] = object.__new__(_BoundRecord if bound else cls)
+        return instance
 
     def __init__(
         self,
@@ -131,12 +134,9 @@ class StreamRecord(Generic[T]):
         self._seq = seq
         self._envelope = envelope
         self._raw = raw
-        self._model = model
         self._keys: Image | None = None
         self._new_image: Any = _MISSING
         self._old_image: Any = _MISSING
-        self._new: Any = _MISSING
-        self._old: Any = _MISSING
 
     @classmethod
     def _trusted(
@@ -150,20 +150,26 @@ class StreamRecord(Generic[T]):
         (each record a dict with a ``dynamodb`` dict and that SequenceNumber in it): what
         :class:`~ddbstream.StreamEvent` builds after checking a whole batch in one pass.
 
-        The slots are those :meth:`_set` fills, stored inline: a call per record would cost a
-        fifth of what a whole record costs (``bench/router.py``).
+        The slots of an unbound record are those :meth:`_set` fills, stored inline: a call per
+        record would cost a fifth of what a whole record costs (``bench/router.py``).
         """
-        out = []
+        out: list[StreamRecord[Any]] = []
         new = object.__new__
+        if model is not None:
+            for item, seq in items:
+                bound: StreamRecord[Any] = new(_BoundRecord)
+                bound._set(item, seq, envelope, item, model)
+                out.append(bound)
+            return tuple(out)
+        append = out.append
         for item, seq in items:
             record: StreamRecord[Any] = new(cls)
             record._record = record._raw = item
             record._seq = seq
             record._envelope = envelope
-            record._model = model
             record._keys = None
-            record._new_image = record._old_image = record._new = record._old = _MISSING
-            out.append(record)
+            record._new_image = record._old_image = _MISSING
+            append(record)
         return tuple(out)
 
     # -- identity ---------------------------------------------------------------------------
@@ -372,40 +378,25 @@ class StreamRecord(Generic[T]):
     @property
     def model(self) -> type[T] | None:
         """The user model the images are bound to, if any."""
-        return self._model
+        return None
 
     def bind(self, model: type[M]) -> StreamRecord[M]:
         """Return this record with its images bound to ``model``."""
-        record: StreamRecord[M] = object.__new__(StreamRecord)
+        record: StreamRecord[M] = object.__new__(_BoundRecord)
         record._set(self._record, self._seq, self._envelope, self._raw, model)
         return record
-
-    def _typed(self, image: Image | None) -> Any:
-        if image is None or self._model is None:
-            return image
-        return bind_image(self._model, image)
 
     @property
     def new(self) -> T | None:
         """The new image as the bound model (or the :class:`Image` without a model); None when
         the record has none. :meth:`require_new` returns it or raises."""
-        if self._model is None:
-            return self.new_image  # type: ignore[return-value]
-        value: T | None = self._new
-        if value is _MISSING:
-            value = self._new = self._typed(self.new_image)
-        return value
+        return self.new_image  # type: ignore[return-value]
 
     @property
     def old(self) -> T | None:
         """The old image as the bound model (or the :class:`Image` without a model); None when
         the record has none. :meth:`require_old` returns it or raises."""
-        if self._model is None:
-            return self.old_image  # type: ignore[return-value]
-        value: T | None = self._old
-        if value is _MISSING:
-            value = self._old = self._typed(self.old_image)
-        return value
+        return self.old_image  # type: ignore[return-value]
 
     def require_new(self) -> T:
         """The new image (as :attr:`new`), for a handler that cannot work without one.
@@ -493,7 +484,7 @@ class StreamRecord(Generic[T]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StreamRecord):
             return NotImplemented
-        if (self._envelope, self._model, self._seq) != (other._envelope, other._model, other._seq):
+        if (self._envelope, self.model, self._seq) != (other._envelope, other.model, other._seq):
             return False
         try:
             return bool(self._record == other._record)
@@ -509,6 +500,47 @@ class StreamRecord(Generic[T]):
         name = self._record.get("eventName")
         shown = name if isinstance(name, str) and name in _EVENT_NAMES else short_repr(name)
         return f"<StreamRecord {shown} seq={self._seq} keys={short_repr(keys, limit=200)}>"
+
+
+class _BoundRecord(StreamRecord[T]):
+    """A record whose images are validated as its model (what ``bind`` and ``model=`` make):
+    ``new`` and ``old`` are model values, validated on first use and cached."""
+
+    __slots__ = ("_model", "_new", "_old")
+
+    def _set(
+        self,
+        record: Mapping[str, Any],
+        seq: str,
+        envelope: Envelope,
+        raw: Mapping[str, Any],
+        model: type[Any] | None,
+    ) -> None:
+        super()._set(record, seq, envelope, raw, model)
+        self._model = model
+        self._new: Any = _MISSING
+        self._old: Any = _MISSING
+
+    @property
+    def model(self) -> type[T] | None:
+        return self._model
+
+    def _validated(self, image: Image | None) -> Any:
+        return None if image is None or self._model is None else bind_image(self._model, image)
+
+    @property
+    def new(self) -> T | None:
+        value: T | None = self._new
+        if value is _MISSING:
+            value = self._new = self._validated(self.new_image)
+        return value
+
+    @property
+    def old(self) -> T | None:
+        value: T | None = self._old
+        if value is _MISSING:
+            value = self._old = self._validated(self.old_image)
+        return value
 
 
 def bind_now(record: StreamRecord[Any], model: type[M] | None) -> StreamRecord[Any]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, overload
 
 from ._batch import BatchResult, DeadLetter, FailurePolicy, run_batch
@@ -390,7 +390,7 @@ class Router:
         dispatch = self._dispatch(None if window is None else dict(window.state))
         entries = parsed.entries()
         only = self._only()
-        result = run_batch(
+        run = run_batch(
             entries,
             dispatch.step if only is None else only.handler,
             envelope=parsed.envelope,
@@ -401,11 +401,18 @@ class Router:
             route_of=dispatch.running if only is None else lambda: only.name,
         )
         if only is not None:  # the function ran for every attempted record, and nothing else
-            dispatch.targets[0].calls = len(result.processed) + len(result.failed)
-            dispatch.targets[0].seconds = result.duration
-        result = replace(
-            result,
+            dispatch.targets[0].calls = len(run.processed) + len(run.failed)
+            dispatch.targets[0].seconds = run.duration
+        result = BatchResult(
+            envelope=parsed.envelope,
+            policy=self._policy,
+            processed=run.processed,
+            failed=run.failed,
+            dead_lettered=run.dead_lettered,
+            not_attempted=run.not_attempted,
             unmatched=tuple(dispatch.unmatched),
+            deadline_reached=run.deadline_reached,
+            duration=run.duration,
             route_durations={t.name: t.seconds for t in dispatch.targets},
             state=dispatch.state,
         )
