@@ -37,18 +37,17 @@ class InvoiceDict(TypedDict):
     Amount: Decimal
 
 
-def _history() -> list[dict[str, Any]]:
+def _three_changes() -> dict[str, Any]:
+    """An INSERT, a MODIFY to 20 and a REMOVE of one invoice transaction."""
     changed = {**INVOICE, "Amount": Decimal("20")}
-    return [
-        insert(INVOICE, keys=KEYS),
-        modify(INVOICE, changed, keys=KEYS),
-        remove(changed, keys=KEYS, ttl=True),
-    ]
+    return lambda_event(
+        insert(INVOICE, keys=KEYS), modify(INVOICE, changed, keys=KEYS), remove(changed, keys=KEYS)
+    )
 
 
 @pytest.mark.parametrize("model", [InvoiceModel, InvoiceData, InvoiceDict])
 def test_typed_binding(model: type) -> None:
-    event = StreamEvent.from_lambda(lambda_event(*_history()), model=model)
+    event = StreamEvent.from_lambda(_three_changes(), model=model)
     first, second, third = event
     assert first.model is model
     new = first.new
@@ -60,7 +59,7 @@ def test_typed_binding(model: type) -> None:
     assert first.old is None
     assert second.old == first.new
     assert third.new is None
-    unbound = StreamEvent.from_lambda(lambda_event(*_history())).records[0]
+    unbound = StreamEvent.from_lambda(_three_changes()).records[0]
     assert unbound.new is unbound.new_image
     assert unbound.bind(model).new == new
 

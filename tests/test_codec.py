@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from _boto3_shapes import boto3_shape
 from ddbstream import (
     DataError,
     DecodeError,
@@ -296,20 +297,6 @@ def test_garbage_images_raise_only_decode_error(garbage: Any) -> None:
 # -- boto3 agrees on valid input ----------------------------------------------------------
 
 
-def _boto3_shape(av: dict[str, Any]) -> dict[str, Any]:
-    """What boto3's TypeDeserializer expects: B/BS as bytes instead of base64 text."""
-    ((tag, value),) = av.items()
-    if tag == "B":
-        return {"B": base64.b64decode(value)}
-    if tag == "BS":
-        return {"BS": [base64.b64decode(v) for v in value]}
-    if tag == "M":
-        return {"M": {k: _boto3_shape(v) for k, v in value.items()}}
-    if tag == "L":
-        return {"L": [_boto3_shape(v) for v in value]}
-    return av
-
-
 def _plain(value: Any) -> Any:
     from boto3.dynamodb.types import Binary
 
@@ -332,7 +319,7 @@ def test_agrees_with_boto3_type_deserializer(av: dict[str, Any]) -> None:
     from boto3.dynamodb.types import TypeDeserializer
 
     try:
-        expected = _plain(TypeDeserializer().deserialize(_boto3_shape(av)))
+        expected = _plain(TypeDeserializer().deserialize(boto3_shape(av)))
     except (decimal.Inexact, decimal.Rounded, decimal.Underflow, decimal.Clamped):
         # boto3's context (Emin=-128) rejects 38-digit numbers near 1E-130 that DynamoDB holds
         assume(False)

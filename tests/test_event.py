@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import ddbstream._image as image_module
+from _boto3_shapes import as_get_records
 from ddbstream import DecodeError, EventName, StreamEvent, UnparsedRecord, Window
 from ddbstream.testing import (
     EventBuilder,
@@ -39,39 +40,6 @@ def _history() -> list[dict[str, Any]]:
         modify(INVOICE, changed, keys=KEYS),
         remove(changed, keys=KEYS, ttl=True),
     ]
-
-
-def _boto3_value(av: dict[str, Any]) -> dict[str, Any]:
-    ((tag, value),) = av.items()
-    if tag == "B":
-        return {"B": base64.b64decode(value)}
-    if tag == "BS":
-        return {"BS": [base64.b64decode(v) for v in value]}
-    if tag == "M":
-        return {"M": {k: _boto3_value(v) for k, v in value.items()}}
-    if tag == "L":
-        return {"L": [_boto3_value(v) for v in value]}
-    return av
-
-
-def _as_get_records(record: dict[str, Any]) -> dict[str, Any]:
-    """The record as boto3's dynamodbstreams.get_records returns it."""
-    ddb = record["dynamodb"]
-    out_ddb: dict[str, Any] = {}
-    for field, value in ddb.items():
-        if field == "ApproximateCreationDateTime":
-            out_ddb[field] = dt.datetime.fromtimestamp(value, tz=dt.timezone(dt.timedelta(hours=2)))
-        elif field in ("Keys", "NewImage", "OldImage"):
-            out_ddb[field] = {k: _boto3_value(v) for k, v in value.items()}
-        else:
-            out_ddb[field] = value
-    out = {k: record[k] for k in ("eventID", "eventName", "eventVersion", "eventSource")}
-    out["awsRegion"] = record["awsRegion"]
-    if "userIdentity" in record:
-        identity = record["userIdentity"]
-        out["userIdentity"] = {"PrincipalId": identity["principalId"], "Type": identity["type"]}
-    out["dynamodb"] = out_ddb
-    return out
 
 
 # -- envelopes ----------------------------------------------------------------------------
@@ -136,7 +104,7 @@ def test_kinesis_envelope_matches_the_lambda_one(precision: str) -> None:
 
 def test_get_records_envelope_gives_the_lambda_records() -> None:
     event = lambda_event(*_history(), insert({"pk": "b", "raw": b"\x00\xff", "bs": {b"x"}}))
-    response = {"Records": [_as_get_records(r) for r in event["Records"]]}
+    response = {"Records": [as_get_records(r) for r in event["Records"]]}
     arn = event["Records"][0]["eventSourceARN"]
     parsed = StreamEvent.from_get_records(response, arn)
     assert parsed.envelope == "lambda"
@@ -149,7 +117,7 @@ def test_get_records_envelope_gives_the_lambda_records() -> None:
 @given(lambda_events(max_size=4))
 def test_get_records_conversion_is_exact(event: dict[str, Any]) -> None:
     arn = event["Records"][0]["eventSourceARN"]
-    response = {"Records": [_as_get_records(r) for r in event["Records"]]}
+    response = {"Records": [as_get_records(r) for r in event["Records"]]}
     converted = StreamEvent.from_get_records(response, arn)
     assert [dict(r.lambda_record) for r in converted] == event["Records"]
 

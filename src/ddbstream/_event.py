@@ -63,6 +63,13 @@ def _raw_identifier(envelope: Envelope, item: object) -> str | None:
     return value if isinstance(value, str) and value.isdigit() and value.isascii() else None
 
 
+def _records_array(event: object, what: str) -> list[Any]:
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        raise DecodeError(f"{what} must have a 'Records' array")
+    return records
+
+
 def _deprecated(old: str, new: str) -> None:
     warnings.warn(f"StreamEvent.{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
 
@@ -114,9 +121,7 @@ class StreamEvent(Generic[T]):
         cls, event: Mapping[str, Any], *, model: type[Any] | None = None
     ) -> StreamEvent[Any]:
         """A Lambda DynamoDB stream event: ``{"Records": [...]}`` (plus tumbling-window fields)."""
-        records = event.get("Records") if isinstance(event, Mapping) else None
-        if not isinstance(records, list):
-            raise DecodeError("a Lambda DynamoDB stream event must have a 'Records' array")
+        records = _records_array(event, "a Lambda DynamoDB stream event")
         return StreamEvent(event, records, envelope="lambda", model=model)
 
     @overload
@@ -149,9 +154,7 @@ class StreamEvent(Generic[T]):
         cls, event: Mapping[str, Any], *, model: type[Any] | None = None
     ) -> StreamEvent[Any]:
         """A Kinesis Data Streams for DynamoDB event; each ``kinesis.data`` is a change record."""
-        records = event.get("Records") if isinstance(event, Mapping) else None
-        if not isinstance(records, list):
-            raise DecodeError("a Lambda Kinesis event must have a 'Records' array")
+        records = _records_array(event, "a Lambda Kinesis event")
         return StreamEvent(event, records, envelope="kinesis", model=model)
 
     @overload
@@ -185,9 +188,7 @@ class StreamEvent(Generic[T]):
     ) -> StreamEvent[Any]:
         """The output of boto3's ``dynamodbstreams.get_records`` (datetimes, bytes, no ARN),
         converted to exactly what Lambda would deliver."""
-        records = response.get("Records") if isinstance(response, Mapping) else None
-        if not isinstance(records, list):
-            raise DecodeError("a GetRecords response must have a 'Records' array")
+        records = _records_array(response, "a GetRecords response")
         converted = [lambda_record_from_get_records(r, stream_arn, region=region) for r in records]
         return StreamEvent({"Records": converted}, converted, envelope="lambda", model=model)
 
@@ -241,14 +242,14 @@ class StreamEvent(Generic[T]):
 
         Example:
             >>> from ddbstream import StreamEvent
-            >>> from ddbstream.testing import insert, lambda_event
-            >>> event = lambda_event(insert({"pk": "a"}), insert({"pk": "b"}))
-            >>> event["Records"][0]["dynamodb"]["Keys"] = "not an object"
-            >>> [type(entry).__name__ for entry in StreamEvent.from_lambda(event).entries()]
-            ['StreamRecord', 'StreamRecord']
-            >>> del event["Records"][1]["dynamodb"]
-            >>> [type(entry).__name__ for entry in StreamEvent.from_lambda(event).entries()]
-            ['StreamRecord', 'UnparsedRecord']
+            >>> from ddbstream.testing import insert, pipes_event
+            >>> event = pipes_event(insert({"pk": "a"}), insert({"pk": "b"}))
+            >>> del event[1]["dynamodb"]  # a Pipes record is named by its eventID
+            >>> first, second = StreamEvent.from_pipes(event).entries()
+            >>> first.keys["pk"], second.item_identifier == event[1]["eventID"]
+            ('a', True)
+            >>> second.error.reason
+            "the record has no 'dynamodb' object"
         """
         if self._entries is None:
             checked = self._checked()

@@ -94,20 +94,8 @@ class StreamRecord(Generic[T]):
         model: type[T] | None = None,
         sequence_number: str | None = None,
     ) -> StreamRecord[T]:
-        # A record bound to a model is a _BoundRecord: only it has the slots of typed images.
-        bound = model is not None and cls is StreamRecord
-        instance: StreamRecord[T] = object.__new__(_BoundRecord if bound else cls)
-        return instance
-
-    def __init__(
-        self,
-        record: Mapping[str, Any],
-        *,
-        envelope: Envelope = "lambda",
-        raw: Mapping[str, Any] | None = None,
-        model: type[T] | None = None,
-        sequence_number: str | None = None,
-    ) -> None:
+        # The one constructor (there is no __init__): a record bound to a model is made a
+        # _BoundRecord, the only kind with the slots of typed images.
         if not isinstance(record, Mapping):
             raise DecodeError(f"a stream record must be an object, got {type(record).__name__}")
         ddb = record.get("dynamodb")
@@ -120,7 +108,9 @@ class StreamRecord(Generic[T]):
                 record,
                 path=("dynamodb", "SequenceNumber"),
             )
-        self._set(record, seq, envelope, raw if raw is not None else record, model)
+        instance: StreamRecord[T] = object.__new__(_BoundRecord if model is not None else cls)
+        instance._set(record, seq, envelope, raw if raw is not None else record, model)
+        return instance
 
     def _set(
         self,

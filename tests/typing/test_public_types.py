@@ -140,3 +140,10 @@ def test_conditions_and_contexts_are_protocols() -> None:
 def test_codec_types() -> None:
     assert_type(serialize(1), dict[str, Any])
     assert_type(deserialize({"S": "x"}), Any)
+
+
+def test_the_record_constructor_binds_the_model() -> None:
+    raw = EVENT["Records"][0]
+    assert_type(StreamRecord(raw, model=Invoice), StreamRecord[Invoice])
+    assert_type(StreamRecord(raw), StreamRecord)
+    assert StreamRecord(raw, model=Invoice).require_new().Amount == Decimal("1.5")

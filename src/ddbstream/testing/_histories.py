@@ -77,7 +77,7 @@ class ChangeHistory:
     Example:
         >>> from hypothesis import given
         >>> from ddbstream import StreamRecord
-        >>> from ddbstream.testing import change_histories
+        >>> from ddbstream.testing.strategies import change_histories
         >>> @given(change_histories(max_changes=8))
         ... def test_replay_gives_final_table(history):
         ...     table = {}
