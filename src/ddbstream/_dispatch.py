@@ -61,7 +61,7 @@ class Dispatch:
         state: dict[str, Any] | None = None,
     ) -> None:
         self._targets = tuple(targets)
-        self._fallback = (fallback,) if fallback is not None else ()
+        self._fallback = [fallback] if fallback is not None else []
         self._typed = any(t.model is not None for t in (*self._targets, *self._fallback))
         self._failed_in: Target | None = None
         self.window = window
@@ -95,18 +95,22 @@ class Dispatch:
                     hits.append(target)
             if not hits:
                 self.unmatched.append(record)
-                hits.extend(self._fallback)
-            # Every binding is validated before any route function runs.
-            bound = {t.name: bind_now(record, t.model) for t in hits} if self._typed else _NONE
-            started = perf_counter()
-            for target in hits:
-                target.calls += 1
-                result = target.handler(record if target.model is None else bound[target.name])
-                if result is not None:
-                    settle(result, route=target.name)
-                now = perf_counter()
-                target.seconds += now - started
-                started = now
+                hits = self._fallback
+            if hits:
+                bound = _NONE
+                if self._typed:  # every binding is validated before any function runs
+                    bound = {}
+                    for target in hits:
+                        bound[target.name] = bind_now(record, target.model)
+                started = perf_counter()
+                for target in hits:
+                    target.calls += 1
+                    result = target.handler(record if target.model is None else bound[target.name])
+                    if result is not None:
+                        settle(result, route=target.name)
+                    now = perf_counter()
+                    target.seconds += now - started
+                    started = now
             target = None
             if self.window is not None and self.state is not None:
                 self.state = self.window.fold(self.state, record)
