@@ -28,7 +28,9 @@ from ._reprs import short_repr
 __all__ = [
     "MAX_NESTING_DEPTH",
     "EncodeError",
+    "Invalid",
     "check_number",
+    "decode_attribute",
     "decode_image_into",
     "deserialize",
     "deserialize_image",
@@ -403,6 +405,14 @@ def _decode_unusual(av: Any, depth: int) -> Any:
             _fail("an AttributeValue must have exactly one type key, got none")
         _fail(f"an AttributeValue must have exactly one type key, got {sorted(map(str, av))}")
     return _decode(av, depth)
+
+
+#: The codec's own decoder and failure, for the in-package caller that locates errors itself
+#: (:class:`~ddbstream.Image`, one attribute at a time, without the frame ``deserialize`` adds):
+#: ``decode_attribute(av, 0)`` returns the value or raises :class:`Invalid`, whose ``reason``
+#: says what is wrong and whose ``path`` lists the keys from the bad value outwards.
+decode_attribute = _decode
+Invalid = _Bad
 
 
 def deserialize(attribute_value: Mapping[str, Any], *, path: tuple[PathItem, ...] = ()) -> Any:

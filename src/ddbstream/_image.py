@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from ._codec import decode_image_into, deserialize
+from ._codec import Invalid, decode_attribute, decode_image_into
 from ._errors import DataError, DecodeError
 from ._reprs import short_repr
 
@@ -130,9 +130,10 @@ class Image(Mapping[str, Any]):
             if type(value) is str:
                 return value  # an S value decodes to itself: nothing to cache
         try:
-            value = deserialize(av)
-        except DecodeError as exc:
-            raise self._located(exc, name) from None
+            value = decode_attribute(av, 0)
+        except Invalid as bad:
+            error = DecodeError(bad.reason, path=tuple(reversed(bad.path)))
+            raise self._located(error, name) from None
         self._cache[name] = value
         return value
 

@@ -43,6 +43,7 @@ T = TypeVar("T", default=Mapping[str, Any])
 M = TypeVar("M")
 
 _MISSING: Any = object()
+_image_of = Image._of  # bound once: records make images on the lazy-access hot path
 _EVENT_NAMES = {e.value: e for e in EventName}
 _VIEW_TYPES = {v.value: v for v in StreamViewType}
 
@@ -302,7 +303,7 @@ class StreamRecord(Generic[T]):
     @property
     def _dynamodb(self) -> Mapping[str, Any]:
         ddb = self._record.get("dynamodb")
-        if not isinstance(ddb, Mapping):  # only if the caller changed the record since
+        if type(ddb) is not dict and not isinstance(ddb, Mapping):  # changed since it was built
             raise self._error("the record has no 'dynamodb' object", ("dynamodb",))
         return ddb
 
@@ -312,14 +313,15 @@ class StreamRecord(Generic[T]):
     # -- images -----------------------------------------------------------------------------
 
     def _image(self, field: str) -> Image | None:
-        raw = self._dynamodb.get(field)
+        ddb = self._record.get("dynamodb")
+        raw = (ddb if type(ddb) is dict else self._dynamodb).get(field)
         if raw is None:
             return None
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise self._error(
                 f"{field} must be an object, got {type(raw).__name__}", ("dynamodb", field)
             )
-        return Image._of(raw, field, self)
+        return _image_of(raw, field, self)
 
     @property
     def keys(self) -> Image:
