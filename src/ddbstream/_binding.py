@@ -8,14 +8,12 @@ only when the first typed image is read, so ``import ddbstream`` stays light.
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from ._errors import ImageValidationError, UsageError
+from ._image import Image
 from ._lazy import require
 from ._reprs import name_of
-
-if TYPE_CHECKING:
-    from ._image import Image
 
 __all__ = ["bind_image", "type_adapter"]
 
