@@ -140,13 +140,13 @@ def test_ten_thousand_records_decode_nothing_until_accessed(
     bad = event["Records"][9_999]
     bad["dynamodb"]["NewImage"]["n"] = {"N": "not a number"}
     calls = []
-    real_decode = image_module.deserialize
+    real_decode = image_module.decode_attribute
 
-    def counting(av: Any) -> Any:
+    def counting(av: Any, depth: int) -> Any:
         calls.append(av)
-        return real_decode(av)
+        return real_decode(av, depth)
 
-    monkeypatch.setattr(image_module, "deserialize", counting)
+    monkeypatch.setattr(image_module, "decode_attribute", counting)
     parsed = StreamEvent.from_lambda(event)
     records = parsed.records
     assert len(records) == 10_000

@@ -190,3 +190,18 @@ def test_records_of_different_envelopes_or_models_differ() -> None:
     assert lambda_record != StreamEvent.from_pipes(raw["Records"]).records[0]
     assert lambda_record != lambda_record.bind(dict)
     assert lambda_record.bind(dict) == lambda_record.bind(dict)
+
+
+@pytest.mark.parametrize("model", [None, dict])
+def test_records_copy_and_pickle(model: Any) -> None:
+    import copy
+    import pickle
+
+    from ddbstream.testing import kinesis_event
+
+    for raw in (lambda_event(insert({"pk": "a"})), kinesis_event(insert({"pk": "a"}))):
+        record = StreamEvent.parse(raw).records[0]
+        record = record if model is None else record.bind(model)
+        for again in (copy.deepcopy(record), pickle.loads(pickle.dumps(record))):
+            assert again == record
+            assert (again.raw, again.model, again.keys) == (record.raw, record.model, record.keys)

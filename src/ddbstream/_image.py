@@ -197,14 +197,16 @@ def same_attribute(left: Image, right: Image, name: str) -> bool:
     equal values, so ``{"N": "1.0"}`` equals ``{"N": "1"}`` but not ``{"BOOL": true}``.
 
     Raises:
-        DecodeError: either descriptor breaks DynamoDB's rules (checked before comparing, which
-            also bounds the depth of the comparison).
+        DecodeError: the descriptors differ and either breaks DynamoDB's rules.
     """
     a, b = left._raw[name], right._raw[name]
-    if a is b:
-        return True
+    try:
+        if a is b or a == b:
+            return True
+    except RecursionError:  # deeper than any descriptor: decoding says so below
+        pass
     x, y = left[name], right[name]
-    return a == b or (_type_shape(a) == _type_shape(b) and bool(x == y))
+    return _type_shape(a) == _type_shape(b) and bool(x == y)
 
 
 def _type_shape(av: Any) -> Any:

@@ -473,6 +473,10 @@ class StreamRecord(Generic[T]):
         """The envelope's own record, as the caller passed it."""
         return self._raw
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # pickle and copy rebuild a record from what it was made of (its caches start empty)
+        return (_restore, (self._record, self._seq, self._envelope, self._raw, self.model))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StreamRecord):
             return NotImplemented
@@ -533,6 +537,20 @@ class _BoundRecord(StreamRecord[T]):
         if value is _MISSING:
             value = self._old = self._validated(self.old_image)
         return value
+
+
+def _restore(
+    record: Mapping[str, Any],
+    seq: str,
+    envelope: Envelope,
+    raw: Mapping[str, Any],
+    model: type[Any] | None,
+) -> StreamRecord[Any]:
+    instance: StreamRecord[Any] = object.__new__(
+        _BoundRecord if model is not None else StreamRecord
+    )
+    instance._set(record, seq, envelope, raw, model)
+    return instance
 
 
 def bind_now(record: StreamRecord[Any], model: type[M] | None) -> StreamRecord[Any]:
