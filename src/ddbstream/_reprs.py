@@ -11,6 +11,7 @@ messages.
 from __future__ import annotations
 
 import functools
+import itertools
 import reprlib
 
 __all__ = ["name_of", "short_repr"]
@@ -31,6 +32,17 @@ class _Bounded(reprlib.Repr):
         if x.bit_length() > _MAX_INT_BITS:  # str() of a huge int raises ValueError, or is slow
             return f"<int of {x.bit_length()} bits>"
         return super().repr_int(x, level)
+
+    def repr_dict(self, x: dict[object, object], level: int) -> str:
+        if not x:
+            return "{}"
+        if level <= 0:
+            return "{...}"
+        items = itertools.islice(x.items(), self.maxdict)  # insertion order, as repr() shows
+        pieces = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in items]
+        if len(x) > self.maxdict:
+            pieces.append("...")
+        return "{" + ", ".join(pieces) + "}"
 
     def repr_str(self, x: str, level: int) -> str:
         if len(x) > self.maxstring:  # quote only the ends: repr() of all of it is O(len)
