@@ -1,74 +1,131 @@
 """Per-record overhead of ddbstream's Router next to Powertools' BatchProcessor.
 
-Both process the same 1000-record DynamoDB stream event with the same trivial record function,
-in the same process; each measurement is the median of many repeats. Overhead per record is the
-batch time minus a bare ``for`` loop calling the same function, divided by the record count.
+Every contender processes the same 1000-record DynamoDB stream event in the same process and
+calls the same trivial record function. Overhead per record is a contender's batch time minus
+a bare ``for`` loop calling that function, divided by the record count.
 
-Run: ``.venv/bin/python bench/router.py [--records 1000] [--repeats 50]``
-Goal (issue 4): ddbstream's overhead at least 3x below Powertools'.
+``3 function routes`` routes by the same three conditions written as plain functions of the
+record: the router's own cost, apart from evaluating filter expressions.
+
+The event is what an order table's stream carries: INSERTs, MODIFYs (some to ``SHIPPED``) and
+REMOVEs, of ``ORDER#`` and ``CUSTOMER#`` items, so each route of the three-route router matches
+some records and not others.
+
+Run: ``.venv/bin/python bench/router.py [--records 1000] [--repeats 30] [--clock cpu|wall]``
+
+Goals (issue 14): a router with three DSL routes has at most 0.5x the overhead per record of
+Powertools' ``BatchProcessor``; ``Router.for_function`` is no slower than before issue 14.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import gc
 import logging
-import statistics
-import time
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Result, add_output_options, measure_interleaved, save_json
+
+BARE = "bare loop"
+POWERTOOLS = "powertools BatchProcessor"
+FUNCTION = "ddbstream Router.for_function"
+ONE_ROUTE = "ddbstream Router, 1 DSL route"
+THREE_ROUTES = "ddbstream Router, 3 DSL routes"
+THREE_FUNCTIONS = "ddbstream Router, 3 function routes"
+POWERTOOLS_TYPED = "powertools typed (pydantic)"
+TYPED = "ddbstream typed (model=Order)"
+
+#: (label, ddbstream contender, Powertools contender, bound on the overhead ratio).
+GOALS = (
+    ("3 DSL routes: overhead <= 0.5x Powertools'", THREE_ROUTES, POWERTOOLS, 0.5),
+    ("Router.for_function: overhead below Powertools'", FUNCTION, POWERTOOLS, 1.0),
+)
 
 
 def noop(record: Any) -> None:
-    """The trivial record function both processors call."""
+    """The trivial record function every contender calls."""
     return None
 
 
 def build_event(n: int) -> dict[str, Any]:
-    from ddbstream.testing import insert, lambda_event
+    """``n`` records cycling through INSERT, MODIFY to SHIPPED, MODIFY to DELIVERED, REMOVE."""
+    from ddbstream.testing import EventBuilder
 
-    return lambda_event(
-        *(
-            insert({"pk": f"order#{i}", "sk": "v0", "status": "NEW", "amount": i, "tags": ["a"]})
-            for i in range(n)
-        )
-    )
-
-
-def measure(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Time each function ``repeats`` times, interleaved, so that all of them see the same
-    machine load; the garbage collector is off while timing."""
-    for fn in fns.values():
-        fn()  # warm up (imports, caches)
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            for name, fn in fns.items():
-                started = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - started)
-    finally:
-        gc.enable()
-    return times
+    orders = EventBuilder("Orders")
+    records = []
+    for i in range(n):
+        kind = "ORDER" if i % 2 == 0 else "CUSTOMER"
+        item = {"pk": f"{kind}#{i // 4}", "sk": "v0", "status": "NEW", "amount": i, "tags": ["a"]}
+        step = i % 4
+        if step == 0:
+            records.append(orders.insert(item))
+        elif step == 1:
+            records.append(orders.modify(item, {**item, "status": "SHIPPED"}))
+        elif step == 2:
+            records.append(orders.modify({**item, "status": "SHIPPED"}, {**item, "status": "X"}))
+        else:
+            records.append(orders.remove(item))
+    return orders.lambda_event(*records)
 
 
-def _typed_processors(fn: Callable[[Any], object]) -> tuple[Any, Any, type[Any]]:
-    """Both processors validating NewImage/OldImage into the same pydantic model. Powertools
-    needs its three nested stream models subclassed for that."""
+def modified(record: Any) -> bool:
+    """``event_name == "MODIFY"`` as a plain function."""
+    return bool(record.lambda_record["eventName"] == "MODIFY")
+
+
+def shipped(record: Any) -> bool:
+    """``new_image("status") == "SHIPPED"`` as a plain function."""
+    image = record.lambda_record["dynamodb"].get("NewImage")
+    return image is not None and image.get("status") == {"S": "SHIPPED"}
+
+
+def orders(record: Any) -> bool:
+    """``keys("pk").begins_with("ORDER#")`` as a plain function."""
+    return bool(record.lambda_record["dynamodb"]["Keys"]["pk"]["S"].startswith("ORDER#"))
+
+
+def _router_class() -> Any:
+    from ddbstream import Router
+
+    return Router
+
+
+def routers(fn: Callable[[Any], object]) -> dict[str, Any]:
+    """The ddbstream routers under test (untyped)."""
+    from ddbstream.filters import event_name, keys, new_image
+
+    router = _router_class()
+    one = router()
+    one.add(event_name == "MODIFY", fn)
+    three = router()
+    three.add(event_name == "MODIFY", fn, name="modified")
+    three.add(new_image("status") == "SHIPPED", fn, name="shipped")
+    three.add(keys("pk").begins_with("ORDER#"), fn, name="orders")
+    functions = router()
+    for condition in (modified, shipped, orders):
+        functions.add(condition, fn, name=condition.__name__)
+    return {
+        FUNCTION: router.for_function(fn),
+        ONE_ROUTE: one,
+        THREE_ROUTES: three,
+        THREE_FUNCTIONS: functions,
+    }
+
+
+def typed_contenders(fn: Callable[[Any], object]) -> tuple[Any, Any]:
+    """Powertools' BatchProcessor and ddbstream's Router both validating NewImage/OldImage into
+    the same pydantic model (Powertools needs its nested stream models subclassed for that)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
     from aws_lambda_powertools.utilities.parser.models import (
         DynamoDBStreamChangedRecordModel,
         DynamoDBStreamRecordModel,
     )
     from pydantic import BaseModel
-
-    try:
-        from ddbstream import Router
-    except ImportError:
-        from ddbstream._routing import Router
 
     class Order(BaseModel):
         pk: str
@@ -85,95 +142,94 @@ def _typed_processors(fn: Callable[[Any], object]) -> tuple[Any, Any, type[Any]]
         dynamodb: OrderChange
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=OrderRecord)
-    return processor, Router.for_function(fn, model=Order), Order
+    return processor, _router_class().for_function(fn, model=Order)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=1000)
-    parser.add_argument("--repeats", type=int, default=50)
-    args = parser.parse_args()
-    logging.getLogger("ddbstream.routing").setLevel(logging.WARNING)
-
+def contenders(event: dict[str, Any], *, typed: bool) -> dict[str, Callable[[], object]]:
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
         process_partial_response,
     )
 
-    try:
-        from ddbstream import Router
-    except ImportError:  # until ddbstream/__init__.py exports it
-        from ddbstream._routing import Router
-    from ddbstream.filters._dsl import event_name
+    records = event["Records"]
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
-    typed_pt, typed_fn, _ = _typed_processors(noop)
+    def bare() -> None:
+        for record in records:
+            noop(record)
+
+    out: dict[str, Callable[[], object]] = {
+        BARE: bare,
+        POWERTOOLS: lambda: process_partial_response(
+            event=event, record_handler=noop, processor=processor
+        ),
+    }
+    for name, router in routers(noop).items():
+        out[name] = lambda router=router: router.handle(event)
+    if typed:
+        typed_pt, typed_ours = typed_contenders(noop)
+        out[POWERTOOLS_TYPED] = lambda: process_partial_response(
+            event=event, record_handler=noop, processor=typed_pt
+        )
+        out[TYPED] = lambda: typed_ours.handle(event)
+    for name, fn in out.items():
+        response = fn()
+        assert name == BARE or response == {"batchItemFailures": []}, (name, response)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--no-typed", action="store_true", help="skip the pydantic contenders")
+    add_output_options(parser, "router")
+    args = parser.parse_args()
+    logging.getLogger("ddbstream.routing").setLevel(logging.WARNING)
 
     n = args.records
     event = build_event(n)
     pristine = copy.deepcopy(event)
-    records = event["Records"]
-
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-    only = Router.for_function(noop)
-    routed = Router()
-    routed.add(event_name == "INSERT", noop)
-
-    def baseline() -> None:
-        for record in records:
-            noop(record)
-
-    def powertools() -> None:
-        process_partial_response(event=event, record_handler=noop, processor=processor)
-
-    def ddbstream_function() -> None:
-        only.handle(event)
-
-    def ddbstream_routed() -> None:
-        routed.handle(event)
-
-    assert only.handle(event) == {"batchItemFailures": []}
-    assert process_partial_response(event=event, record_handler=noop, processor=processor) == {
-        "batchItemFailures": []
-    }
-
-    times = measure(
-        {
-            "bare loop": baseline,
-            "powertools BatchProcessor": powertools,
-            "ddbstream Router.for_function": ddbstream_function,
-            "ddbstream Router + 1 DSL route": ddbstream_routed,
-            "powertools typed (pydantic)": lambda: process_partial_response(
-                event=event, record_handler=noop, processor=typed_pt
-            ),
-            "ddbstream typed (model=Order)": lambda: typed_fn.handle(event),
-        },
-        args.repeats,
+    results = measure_interleaved(
+        contenders(event, typed=not args.no_typed),
+        group=f"orders/{n}",
+        repeats=args.repeats,
+        clock=args.clock,
     )
-    assert event == pristine, "a processor mutated the event"
+    assert event == pristine, "a contender mutated the event"
+    report(results, n)
+    if args.json is not None:
+        print(f"wrote {save_json('router', results, path=args.json or None, records=n)}")
 
-    print(f"{n} records, {args.repeats} interleaved repeats (median; min in brackets)")
-    print(f"{'processor':32} {'batch ms':>16} {'overhead us/record':>22}")
-    overhead: dict[str, tuple[float, float]] = {}
-    base_med, base_min = statistics.median(times["bare loop"]), min(times["bare loop"])
-    for name, samples in times.items():
-        med, low = statistics.median(samples), min(samples)
-        overhead[name] = ((med - base_med) / n, (low - base_min) / n)
+
+def report(results: list[Result], n: int) -> None:
+    """The table: batch time, and overhead per record (minus the bare loop) by the median and
+    by the best repeat (the best is steadier on a shared machine)."""
+    by_name = {r.name: r for r in results}
+    bare = by_name[BARE]
+
+    def overhead(name: str, best: bool = False) -> float:
+        result = by_name[name]
+        return ((result.best - bare.best) if best else (result.median - bare.median)) / n
+
+    print(f"{n} records, interleaved repeats ({results[0].extra['clock']} time)\n")
+    print("| contender | batch (median) | overhead per record: median [best] | ÷ Powertools' |")
+    print("|---|---|---|---|")
+    for result in results:
+        reference = POWERTOOLS_TYPED if "typed" in result.name else POWERTOOLS
+        ratio = ""
+        if result.name != BARE and reference in by_name:
+            ratio = f"{overhead(result.name) / overhead(reference):.2f}x"
         print(
-            f"{name:32} {med * 1e3:7.2f} [{low * 1e3:6.2f}] "
-            f"{overhead[name][0] * 1e6:12.2f} [{overhead[name][1] * 1e6:6.2f}]"
+            f"| {result.name} | {result.median * 1e3:.2f} ms ±{result.spread:.0%} "
+            f"| {overhead(result.name) * 1e6:.2f} µs [{overhead(result.name, True) * 1e6:.2f}] "
+            f"| {ratio} |"
         )
-    pairs = [
-        ("powertools BatchProcessor", "ddbstream Router.for_function"),
-        ("powertools BatchProcessor", "ddbstream Router + 1 DSL route"),
-        ("powertools typed (pydantic)", "ddbstream typed (model=Order)"),
-    ]
-    for theirs, ours in pairs:
-        (t_med, t_min), (o_med, o_min) = overhead[theirs], overhead[ours]
-        print(
-            f"{theirs} / {ours}: {t_med / o_med:.2f}x median, {t_min / o_min:.2f}x min "
-            "(overhead ratio; goal >= 3x)"
-        )
+    print()
+    for label, ours, theirs, bound in GOALS:
+        ratio = overhead(ours) / overhead(theirs)
+        print(f"{label}: {ratio:.2f}x -> {'met' if ratio <= bound else 'NOT met'}")
 
 
 if __name__ == "__main__":

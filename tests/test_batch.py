@@ -10,13 +10,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from ddbstream import DecodeError, ImageValidationError
-from ddbstream._batch import BatchResult, FailurePolicy, RecordFailure
-from ddbstream._records import StreamRecord
-from ddbstream._routing import Router
+from ddbstream import (
+    BatchResult,
+    DecodeError,
+    FailurePolicy,
+    ImageValidationError,
+    RecordFailure,
+    Router,
+    StreamRecord,
+)
 from ddbstream.testing import (
     FakeLambdaContext,
     insert,
@@ -133,7 +138,6 @@ def test_unknown_policy_is_a_usage_error() -> None:
     assert Router(policy=FailurePolicy.CONTINUE).policy is FailurePolicy.CONTINUE
 
 
-@settings(max_examples=60, deadline=None)
 @given(
     envelope=st.sampled_from(sorted(ENVELOPES)),
     n=st.integers(1, 12),
@@ -155,7 +159,6 @@ def test_stop_policy_property(envelope: str, n: int, data: st.DataObject) -> Non
     assert reported == (ids[first:] if envelope == "pipes" else [ids[first]])
 
 
-@settings(max_examples=60, deadline=None)
 @given(envelope=st.sampled_from(sorted(ENVELOPES)), n=st.integers(1, 12), data=st.data())
 def test_continue_policy_property(envelope: str, n: int, data: st.DataObject) -> None:
     failing = data.draw(st.sets(st.integers(0, n - 1)))

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from ddbstream import BatchSummary, EmfMetrics, MetricsSink, UsageError
+from ddbstream import BatchSummary, EmfMetrics, MetricsSink, RouteCounts, UsageError
 from ddbstream._observe import (
     PowertoolsMetrics,
-    RouteCounts,
     log_batch,
     log_record_failure,
     record_age_ms,

@@ -1,185 +1,27 @@
-"""StreamEvent / StreamRecord / Image over every envelope, built with ddbstream.testing."""
+"""StreamRecord: every field under its snake_case name, typed errors that name the record,
+``require_new``/``require_old``, ``changed_attributes``, and a repr and hash that never fail."""
 
 from __future__ import annotations
 
-import base64
-import copy
-import dataclasses
-import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from pydantic import BaseModel
-from typing_extensions import TypedDict
 
-import ddbstream._image as image_module
 from ddbstream import (
+    DataError,
     DecodeError,
-    EventName,
-    Image,
     ImageValidationError,
+    MissingImageError,
     StreamEvent,
     StreamRecord,
     UsageError,
-    deserialize,
 )
-from ddbstream.testing import (
-    EventBuilder,
-    insert,
-    kinesis_event,
-    lambda_event,
-    modify,
-    pipes_event,
-    remove,
-)
+from ddbstream._records import bind_now
+from ddbstream.testing import insert, lambda_event, modify, remove
 from ddbstream.testing.strategies import lambda_events
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-INVOICE = {"InvoiceNumber": "I1", "TransactionId": "T1", "Amount": Decimal("12.5")}
-KEYS = ("InvoiceNumber", "TransactionId")
-
-
-class InvoiceModel(BaseModel):
-    InvoiceNumber: str
-    TransactionId: str
-    Amount: Decimal
-
-
-@dataclasses.dataclass
-class InvoiceData:
-    InvoiceNumber: str
-    TransactionId: str
-    Amount: Decimal
-
-
-class InvoiceDict(TypedDict):
-    InvoiceNumber: str
-    TransactionId: str
-    Amount: Decimal
-
-
-def _history() -> list[dict[str, Any]]:
-    changed = {**INVOICE, "Amount": Decimal("20")}
-    return [
-        insert(INVOICE, keys=KEYS),
-        modify(INVOICE, changed, keys=KEYS),
-        remove(changed, keys=KEYS, ttl=True),
-    ]
-
-
-def _boto3_value(av: dict[str, Any]) -> dict[str, Any]:
-    ((tag, value),) = av.items()
-    if tag == "B":
-        return {"B": base64.b64decode(value)}
-    if tag == "BS":
-        return {"BS": [base64.b64decode(v) for v in value]}
-    if tag == "M":
-        return {"M": {k: _boto3_value(v) for k, v in value.items()}}
-    if tag == "L":
-        return {"L": [_boto3_value(v) for v in value]}
-    return av
-
-
-def _as_get_records(record: dict[str, Any]) -> dict[str, Any]:
-    """The record as boto3's dynamodbstreams.get_records returns it."""
-    ddb = record["dynamodb"]
-    out_ddb: dict[str, Any] = {}
-    for field, value in ddb.items():
-        if field == "ApproximateCreationDateTime":
-            out_ddb[field] = dt.datetime.fromtimestamp(value, tz=dt.timezone(dt.timedelta(hours=2)))
-        elif field in ("Keys", "NewImage", "OldImage"):
-            out_ddb[field] = {k: _boto3_value(v) for k, v in value.items()}
-        else:
-            out_ddb[field] = value
-    out = {k: record[k] for k in ("eventID", "eventName", "eventVersion", "eventSource")}
-    out["awsRegion"] = record["awsRegion"]
-    if "userIdentity" in record:
-        identity = record["userIdentity"]
-        out["userIdentity"] = {"PrincipalId": identity["principalId"], "Type": identity["type"]}
-    out["dynamodb"] = out_ddb
-    return out
-
-
-# -- envelopes ----------------------------------------------------------------------------
-
-
-def test_lambda_envelope() -> None:
-    event = lambda_event(*_history())
-    original = copy.deepcopy(event)
-    parsed = StreamEvent.from_lambda(event)
-    assert parsed.envelope == "lambda"
-    assert len(parsed) == 3
-    assert parsed.raw is event
-    first, second, third = parsed
-    assert [r.event_name for r in parsed] == [EventName.INSERT, EventName.MODIFY, EventName.REMOVE]
-    assert first.keys == {"InvoiceNumber": "I1", "TransactionId": "T1"}
-    assert first.new_image is not None
-    assert first.new_image["Amount"] == Decimal("12.5")
-    assert first.old_image is None
-    assert second.old_image == first.new_image
-    assert third.new_image is None
-    assert third.is_ttl_delete
-    assert not second.is_ttl_delete
-    assert first.item_key == second.item_key == third.item_key
-    assert [r.item_identifier for r in parsed] == [r.sequence_number for r in parsed]
-    assert first.lambda_record is event["Records"][0]
-    assert first.event_source_arn == event["Records"][0]["eventSourceARN"]
-    assert first.size_bytes == event["Records"][0]["dynamodb"]["SizeBytes"]
-    for record in parsed:
-        record.keys.to_dict()
-    assert event == original, "parsing mutated the caller's event"
-
-
-def test_pipes_envelope_reports_event_ids() -> None:
-    event = pipes_event(*_history())
-    parsed = StreamEvent.parse(event)
-    assert parsed.envelope == "pipes"
-    assert [r.item_identifier for r in parsed] == [r["eventID"] for r in event]
-    assert [r.event_name.value for r in parsed] == ["INSERT", "MODIFY", "REMOVE"]
-
-
-@pytest.mark.parametrize("precision", ["MILLISECOND", "MICROSECOND"])
-def test_kinesis_envelope_matches_the_lambda_one(precision: str) -> None:
-    plain = lambda_event(*_history())
-    event = kinesis_event(*plain["Records"], precision=precision)  # type: ignore[arg-type]
-    parsed = StreamEvent.parse(event)
-    assert parsed.envelope == "kinesis"
-    for got, want in zip(parsed, StreamEvent.from_lambda(plain), strict=True):
-        assert got.event_name == want.event_name
-        assert got.keys == want.keys
-        assert got.new_image == want.new_image
-        assert got.old_image == want.old_image
-        assert got.approximate_creation_time == want.approximate_creation_time
-        assert got.is_ttl_delete == want.is_ttl_delete
-        assert got.table_name == want.table_name == "Table"
-        assert got.stream_view_type is None
-        assert got.event_source == "aws:dynamodb"
-    records = event["Records"]
-    assert [r.item_identifier for r in parsed] == [r["kinesis"]["sequenceNumber"] for r in records]
-    assert parsed.records[0].raw is records[0]
-    assert parsed.records[0].event_source_arn == records[0]["eventSourceARN"]
-
-
-def test_get_records_envelope_gives_the_lambda_records() -> None:
-    event = lambda_event(*_history(), insert({"pk": "b", "raw": b"\x00\xff", "bs": {b"x"}}))
-    response = {"Records": [_as_get_records(r) for r in event["Records"]]}
-    arn = event["Records"][0]["eventSourceARN"]
-    parsed = StreamEvent.from_get_records(response, arn)
-    assert parsed.envelope == "lambda"
-    assert [dict(r.lambda_record) for r in parsed] == event["Records"]
-    assert parsed.records[3].new_image is not None
-    assert parsed.records[3].new_image["raw"] == b"\x00\xff"
-
-
-@SETTINGS
-@given(lambda_events(max_size=4))
-def test_get_records_conversion_is_exact(event: dict[str, Any]) -> None:
-    arn = event["Records"][0]["eventSourceARN"]
-    response = {"Records": [_as_get_records(r) for r in event["Records"]]}
-    converted = StreamEvent.from_get_records(response, arn)
-    assert [dict(r.lambda_record) for r in converted] == event["Records"]
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
@@ -201,80 +43,6 @@ def test_record_fields_mirror_the_raw_record(event: dict[str, Any]) -> None:
             assert record.new_image.raw == ddb["NewImage"]
 
 
-def test_parse_rejects_what_is_not_an_event() -> None:
-    for bad in (None, 3, "x", {"Records": "no"}):
-        with pytest.raises(DecodeError):
-            StreamEvent.parse(bad)
-    with pytest.raises(DecodeError):
-        StreamEvent.from_lambda({"records": []})
-
-
-# -- laziness -----------------------------------------------------------------------------
-
-
-def test_ten_thousand_records_decode_nothing_until_accessed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    builder = EventBuilder("Big")
-    event = builder.lambda_event(
-        *(builder.insert({"pk": f"k{i}", "n": i, "doc": {"a": [i]}}) for i in range(10_000))
-    )
-    bad = event["Records"][9_999]
-    bad["dynamodb"]["NewImage"]["n"] = {"N": "not a number"}
-    calls = []
-    real_decode = image_module._decode
-
-    def counting(av: Any, depth: int) -> Any:
-        calls.append(av)
-        return real_decode(av, depth)
-
-    monkeypatch.setattr(image_module, "_decode", counting)
-    parsed = StreamEvent.from_lambda(event)
-    records = parsed.records
-    assert len(records) == 10_000
-    last = records[-1]
-    assert last.new_image is not None
-    assert calls == [], "building the event decoded attributes"
-    first = records[0].new_image
-    assert first is not None
-    assert first["n"] == 0
-    assert calls == [{"N": "0"}], "reading one attribute decoded others"
-    with pytest.raises(DecodeError) as info:
-        last.new_image["n"]
-    error = info.value
-    assert error.event_id == bad["eventID"]
-    assert error.sequence_number == bad["dynamodb"]["SequenceNumber"]
-    assert error.path == ("NewImage", "n")
-    assert bad["eventID"] in str(error)
-    assert "NewImage.n" in str(error)
-
-
-def test_image_caches_and_keeps_raw() -> None:
-    record = StreamEvent.from_lambda(lambda_event(insert({"pk": "a", "tags": {"x", "y"}}))).records[
-        0
-    ]
-    image = record.new_image
-    assert isinstance(image, Image)
-    assert image["tags"] is image["tags"]
-    assert image.descriptor("tags") == {"SS": ["x", "y"]}
-    assert dict(image.raw) == {"pk": {"S": "a"}, "tags": {"SS": ["x", "y"]}}
-    assert image.to_dict() == {"pk": "a", "tags": {"x", "y"}}
-    with pytest.raises(TypeError):
-        image.raw["pk"] = {"S": "b"}  # type: ignore[index]
-
-
-def test_decode_errors_name_nested_paths() -> None:
-    raw = lambda_event(insert({"pk": "a", "items": [{"qty": 1}] * 4}))["Records"][0]
-    raw["dynamodb"]["NewImage"]["items"]["L"][3]["M"]["qty"] = {"N": "1e999"}
-    record = StreamEvent.from_lambda({"Records": [raw]}).records[0]
-    assert record.new_image is not None
-    with pytest.raises(DecodeError) as info:
-        record.new_image.to_dict()
-    assert info.value.path == ("NewImage", "items", 3, "qty")
-    assert info.value.event_id == raw["eventID"]
-    assert "NewImage.items[3].qty" in str(info.value)
-
-
 def test_record_level_errors_name_the_record() -> None:
     raw = lambda_event(insert({"pk": "a"}))["Records"][0]
     bad_seq = {**raw, "dynamodb": {**raw["dynamodb"], "SequenceNumber": "12a"}}
@@ -290,36 +58,15 @@ def test_record_level_errors_name_the_record() -> None:
     assert info.value.sequence_number == raw["dynamodb"]["SequenceNumber"]
 
 
-# -- typed binding ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("model", [InvoiceModel, InvoiceData, InvoiceDict])
-def test_typed_binding(model: type) -> None:
-    event = StreamEvent.from_lambda(lambda_event(*_history()), model=model)
-    first, second, third = event
-    assert first.model is model
-    new = first.new
-    if model is InvoiceDict:
-        assert new == INVOICE
-    else:
-        assert isinstance(new, model)
-        assert new.Amount == Decimal("12.5")  # type: ignore[attr-defined]
-    assert first.old is None
-    assert second.old == first.new
-    assert third.new is None
-    unbound = StreamEvent.from_lambda(lambda_event(*_history())).records[0]
-    assert unbound.new is unbound.new_image
-    assert unbound.bind(model).new == new
-
-
-def test_validation_errors_name_the_record_and_attribute() -> None:
-    raw = lambda_event(insert({"InvoiceNumber": "I1", "TransactionId": "T", "Amount": "x"}))
-    record = StreamEvent.from_lambda(raw, model=InvoiceModel).records[0]
-    with pytest.raises(ImageValidationError) as info:
-        record.new  # noqa: B018
-    assert info.value.path[:2] == ("NewImage", "Amount")
-    assert info.value.event_id == raw["Records"][0]["eventID"]
-    assert info.value.sequence_number == raw["Records"][0]["dynamodb"]["SequenceNumber"]
+@pytest.mark.parametrize("value", [1e20, float("nan"), float("inf"), -1e20])
+def test_bad_creation_time_is_a_decode_error(value: float) -> None:
+    event = lambda_event(insert({"pk": "a"}))
+    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = value
+    record = StreamEvent.from_lambda(event).records[0]
+    with pytest.raises(DecodeError) as info:
+        record.approximate_creation_time  # noqa: B018
+    assert info.value.path == ("dynamodb", "ApproximateCreationDateTime")
+    assert info.value.event_id == event["Records"][0]["eventID"]
 
 
 # -- changed_attributes -------------------------------------------------------------------
@@ -351,54 +98,110 @@ def test_changed_attributes_sees_type_changes() -> None:
     assert _record(modify(old, new)).changed_attributes() == {"flag", "flags"}
 
 
-@pytest.mark.parametrize("value", [1e20, float("nan"), float("inf"), -1e20])
-def test_bad_creation_time_is_a_decode_error(value: float) -> None:
-    event = lambda_event(insert({"pk": "a"}))
-    event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] = value
-    record = StreamEvent.from_lambda(event).records[0]
-    with pytest.raises(DecodeError) as info:
-        record.approximate_creation_time  # noqa: B018
-    assert info.value.path == ("dynamodb", "ApproximateCreationDateTime")
-    assert info.value.event_id == event["Records"][0]["eventID"]
-
-
-def test_deeply_nested_kinesis_data_is_a_decode_error() -> None:
-    event = kinesis_event(insert({"pk": "a"}))
-    nested = b"[" * 100_000 + b"]" * 100_000
-    event["Records"][0]["kinesis"]["data"] = base64.b64encode(nested).decode()
-    with pytest.raises(DecodeError) as info:
-        StreamEvent.from_kinesis(event).records  # noqa: B018
-    assert info.value.path == ("Records", 0, "kinesis", "data")
-
-
-def test_image_equality_is_by_value_and_type() -> None:
-    from ddbstream import Image
-
-    one = Image({"n": {"N": "1"}})
-    assert one == Image({"n": {"N": "1.0"}})
-    assert hash(one) == hash(Image({"n": {"N": "1.0"}}))
-    assert one != Image({"n": {"BOOL": True}})
-    assert one != Image({"n": {"N": "2"}})
-    assert one != Image({"n": {"N": "1"}, "m": {"S": "x"}})
+# -- require_new / require_old ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "sequence_number", ["", "12a", "١٢٣", None, 12, "1" * 41 + "x", " 12", "12\n"]
+    ("record", "method", "reason"),
+    [
+        (remove({"pk": "a"}), "require_new", "a REMOVE record has no NewImage"),
+        (insert({"pk": "a"}), "require_old", "an INSERT record has no OldImage"),
+        (
+            modify({"pk": "a"}, {"pk": "a", "n": 1}, view_type="KEYS_ONLY"),
+            "require_new",
+            "a record of a KEYS_ONLY stream has no NewImage",
+        ),
+        (
+            modify({"pk": "a"}, {"pk": "a", "n": 1}, view_type="NEW_IMAGE"),
+            "require_old",
+            "a record of a NEW_IMAGE stream has no OldImage",
+        ),
+    ],
 )
-def test_bad_sequence_numbers_are_found_before_any_record_is_built(sequence_number: Any) -> None:
-    event = lambda_event(insert({"pk": "a"}), insert({"pk": "b"}), insert({"pk": "c"}))
-    event["Records"][1]["dynamodb"]["SequenceNumber"] = sequence_number
-    with pytest.raises(DecodeError) as info:
-        StreamEvent.from_lambda(event).records  # noqa: B018
-    assert info.value.event_id == event["Records"][1]["eventID"]
-    assert info.value.path == ("dynamodb", "SequenceNumber")
+def test_a_missing_image_is_a_typed_error_naming_the_record(
+    record: dict[str, Any], method: str, reason: str
+) -> None:
+    raw = lambda_event(record)["Records"][0]
+    parsed = _record(raw)
+    with pytest.raises(MissingImageError) as info:
+        getattr(parsed, method)()
+    assert info.value.reason == reason
+    assert info.value.event_id == raw["eventID"]
+    assert info.value.sequence_number == raw["dynamodb"]["SequenceNumber"]
+    assert isinstance(info.value, DataError)
 
 
-def test_the_number_cache_is_bounded_and_exact() -> None:
-    from ddbstream import _codec
+def test_require_returns_the_image_or_the_model() -> None:
+    from pydantic import BaseModel
 
-    for i in range(10_000):
-        assert deserialize({"N": f"{i}.5"}) == Decimal(f"{i}.5")
-    assert len(_codec._NUMBERS) <= _codec._NUMBERS_MAX
-    assert deserialize({"N": "1.50"}) == Decimal("1.50")
-    assert str(deserialize({"N": "1.50"})) == "1.50"  # cached by text: the spelling is kept
+    class Item(BaseModel):
+        pk: str
+        n: int
+
+    record = _record(modify({"pk": "a", "n": 1}, {"pk": "a", "n": 2}))
+    assert record.require_new()["n"] == 2
+    assert record.require_old()["n"] == 1
+    assert record.bind(Item).require_new() == Item(pk="a", n=2)
+
+
+def test_bind_now_validates_both_images_before_returning() -> None:
+    from pydantic import BaseModel
+
+    class Strict(BaseModel):
+        pk: str
+        n: int
+
+    record = _record(modify({"pk": "a", "n": "x"}, {"pk": "a", "n": 2}))
+    with pytest.raises(ImageValidationError, match="OldImage"):
+        bind_now(record, Strict)
+    assert bind_now(record, None) is record
+
+
+# -- repr, hash, equality: never anything but typed errors -----------------------------------
+
+
+def test_repr_and_hash_survive_fields_of_the_wrong_type() -> None:
+    raw = lambda_event(insert({"pk": "a"}))["Records"][0]
+    raw["eventID"] = ["not", "a", "string"]
+    raw["eventName"] = {"x": "y" * 10_000}
+    raw["dynamodb"]["Keys"] = [[[["deep"]]]]
+    record = _record(raw)
+    assert len(repr(record)) < 400
+    assert hash(record) == hash(_record(raw))
+    assert record == _record(raw)
+    with pytest.raises(DecodeError, match="Keys must be an object"):
+        _ = record.keys
+    with pytest.raises(DecodeError, match="eventID must be a string"):
+        _ = record.event_id
+
+
+def test_item_key_is_hashable_identity_or_a_decode_error() -> None:
+    record = _record(insert({"pk": "a", "sk": 1}))
+    assert record.item_key == (("pk", '{"S":"a"}'), ("sk", '{"N":"1"}'))
+    raw = lambda_event(insert({"pk": "a"}))["Records"][0]
+    raw["dynamodb"]["Keys"] = {"pk": {"N": "not a number"}, 3: {"S": "x"}}
+    with pytest.raises(DecodeError):
+        _ = _record(raw).item_key
+
+
+def test_records_of_different_envelopes_or_models_differ() -> None:
+    raw = lambda_event(insert({"pk": "a"}))
+    lambda_record = StreamEvent.from_lambda(raw).records[0]
+    assert lambda_record != StreamEvent.from_pipes(raw["Records"]).records[0]
+    assert lambda_record != lambda_record.bind(dict)
+    assert lambda_record.bind(dict) == lambda_record.bind(dict)
+
+
+@pytest.mark.parametrize("model", [None, dict])
+def test_records_copy_and_pickle(model: Any) -> None:
+    import copy
+    import pickle
+
+    from ddbstream.testing import kinesis_event
+
+    for raw in (lambda_event(insert({"pk": "a"})), kinesis_event(insert({"pk": "a"}))):
+        record = StreamEvent.parse(raw).records[0]
+        record = record if model is None else record.bind(model)
+        for again in (copy.deepcopy(record), pickle.loads(pickle.dumps(record))):
+            assert again == record
+            assert (again.raw, again.model, again.keys) == (record.raw, record.model, record.keys)

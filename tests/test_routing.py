@@ -3,15 +3,25 @@ are not a record's fault."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
+import json
+import logging
 from typing import Any
 
 import pytest
 
-from ddbstream import DecodeError, UsageError
-from ddbstream._records import EventName, StreamRecord
-from ddbstream._routing import Route, Router
-from ddbstream.testing import insert, kinesis_event, lambda_event, modify, pipes_event, remove
+from ddbstream import DecodeError, EventName, Route, Router, StreamRecord, UsageError
+from ddbstream.testing import (
+    FakeLambdaContext,
+    insert,
+    kinesis_event,
+    lambda_event,
+    modify,
+    pipes_event,
+    remove,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +124,8 @@ def test_bad_condition_and_handler_are_usage_errors() -> None:
         router.add(is_insert, "print")  # type: ignore[arg-type]
 
 
-def test_condition_that_raises_is_not_the_records_fault() -> None:
+def test_condition_that_raises_fails_its_record_before_any_route_runs() -> None:
+    """Issue 11: whatever a condition raises ends in a correct partial batch response."""
     router = Router()
     ran: list[str] = []
 
@@ -123,9 +134,15 @@ def test_condition_that_raises_is_not_the_records_fault() -> None:
 
     router.add(lambda r: True, lambda r: ran.append(r.keys["pk"]))
     router.add(buggy, print)
-    with pytest.raises(TypeError, match="bug in a predicate"):
-        router.handle(event(), None)
+    ev = event()
+    result = router.process(ev, None)
     assert ran == []
+    (failure,) = result.failed
+    assert isinstance(failure.exception, TypeError)
+    assert failure.route == "print"  # the route whose condition raised, named by its function
+    assert result.response() == {
+        "batchItemFailures": [{"itemIdentifier": ev["Records"][0]["dynamodb"]["SequenceNumber"]}]
+    }
 
 
 def test_condition_that_hits_a_decode_error_fails_the_record() -> None:
@@ -316,3 +333,135 @@ def test_async_callable_objects_and_default_routes_are_awaited() -> None:
     assert calls == ["audit a", "default b"]
     assert len(result.processed) == 2
     assert result.failed == ()
+
+
+# -- what a route returns: awaited, never sniffed ------------------------------------------
+
+
+async def _record_key(seen: list[str], record: StreamRecord[Any]) -> None:
+    await asyncio.sleep(0)
+    seen.append(record.keys["pk"])
+
+
+def _sync_decorator(function: Any) -> Any:
+    @functools.wraps(function)
+    def wrapper(record: StreamRecord[Any]) -> Any:
+        return function(record)
+
+    return wrapper
+
+
+def test_whatever_returns_an_awaitable_is_awaited_in_order() -> None:
+    seen: list[str] = []
+
+    async def decorated(record: StreamRecord[Any]) -> None:
+        await _record_key(seen, record)
+
+    for handler in (
+        functools.partial(_record_key, seen),
+        lambda record: _record_key(seen, record),
+        _sync_decorator(decorated),
+    ):
+        seen.clear()
+        result = Router.for_function(handler).process(event())
+        assert seen == ["a", "a", "a", "b"]
+        assert len(result.processed) == 4
+
+
+@pytest.mark.parametrize("kind", ["generator", "async generator"])
+def test_a_generator_route_fails_its_record_instead_of_never_running(kind: str) -> None:
+    def gen(record: StreamRecord[Any]) -> Any:
+        yield record
+
+    async def agen(record: StreamRecord[Any]) -> Any:
+        yield record
+
+    result = Router.for_function(gen if kind == "generator" else agen).process(event())
+    (failure,) = result.failed
+    assert isinstance(failure.exception, UsageError)
+    assert "body never ran" in str(failure.exception)
+    assert result.processed == ()
+
+
+def test_an_async_route_inside_a_running_loop_fails_its_record_cleanly() -> None:
+    seen: list[str] = []
+
+    async def main() -> Any:
+        return Router.for_function(lambda r: _record_key(seen, r)).process(event())
+
+    result = asyncio.run(main())
+    assert isinstance(result.failed[0].exception, UsageError)
+    assert "running event loop" in str(result.failed[0].exception)
+    assert seen == []
+
+
+# -- logs and metrics (issue 10) -----------------------------------------------------------
+
+
+def _failing_router(**kwargs: Any) -> Router:
+    router = Router(policy="continue", **kwargs)
+
+    @router.route(is_insert)
+    def charge(record: StreamRecord[Any]) -> None:
+        if record.keys["pk"] == "b":
+            raise RuntimeError("card declined")
+
+    return router
+
+
+def test_each_failed_record_is_logged_once_with_its_identity(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    ev = event()
+    with caplog.at_level(logging.INFO, logger="ddbstream.routing"):
+        _failing_router().handle(ev)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    (summary,) = [r for r in caplog.records if r.levelno == logging.INFO]
+    (warning,) = warnings
+    failed = ev["Records"][3]
+    assert warning.event_id == failed["eventID"]  # type: ignore[attr-defined]
+    assert warning.sequence_number == failed["dynamodb"]["SequenceNumber"]  # type: ignore[attr-defined]
+    assert warning.route == "charge"  # type: ignore[attr-defined]
+    assert "card declined" in warning.getMessage()
+    assert failed["eventID"] in warning.getMessage()
+    counts = ("records", "processed", "failed", "filtered")
+    assert tuple(getattr(summary, name) for name in counts) == (4, 3, 1, 2)
+
+
+def test_metrics_are_one_emf_line_per_batch_and_per_route(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ev = event()
+    _failing_router(metrics=True).handle(ev, FakeLambdaContext(function_name="orders"))
+    batch, route = (json.loads(line) for line in capsys.readouterr().out.splitlines())
+    assert (batch["function"], batch["component"]) == ("orders", "router")
+    values = ("RecordsIn", "RecordsProcessed", "RecordsFailed", "RecordsNotAttempted")
+    assert tuple(batch[name] for name in values) == (4, 3, 1, 0)
+    assert batch["RecordsFilteredLocally"] == 2
+    assert batch["BatchDuration"] >= 0
+    assert batch["RecordAge"] > 0
+    assert (route["route"], route["RouteRecords"], route["RouteFailures"]) == ("charge", 2, 1)
+
+
+def test_metrics_follow_the_environment_and_accept_a_powertools_object(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DDBSTREAM_METRICS", raising=False)
+    _failing_router().handle(event())
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("DDBSTREAM_METRICS", "emf")
+    _failing_router().handle(event())
+    assert '"RecordsIn":4' in capsys.readouterr().out
+
+    class Powertools:
+        def __init__(self) -> None:
+            self.added: dict[str, float] = {}
+
+        def add_metric(self, *, name: str, unit: str, value: float) -> None:
+            self.added[name] = value
+
+    metrics = Powertools()
+    _failing_router(metrics=metrics).handle(event())
+    assert (metrics.added["RecordsIn"], metrics.added["charge.Failures"]) == (4, 1)
+    with pytest.raises(UsageError, match="metrics="):
+        Router(metrics=42)

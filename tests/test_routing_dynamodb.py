@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from ddbstream._records import EventName, StreamRecord
-from ddbstream._routing import Router
+from ddbstream import EventName, Router, StreamRecord
 from ddbstream.testing import read_stream
 
 pytestmark = pytest.mark.dynamodb_local

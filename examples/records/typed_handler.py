@@ -18,7 +18,7 @@ class Transaction(BaseModel):
 
 
 def handler(event: dict[str, Any], context: object) -> list[str]:
-    lines = []
+    lines: list[str] = []
     for record in StreamEvent.from_lambda(event, model=Transaction):
         if record.new is not None:  # INSERT and MODIFY carry a new image
             lines.append(f"{record.event_name} {record.new.InvoiceNumber} {record.new.Amount}")

@@ -27,8 +27,7 @@ def park(failure: RecordFailure) -> None:
 
 
 def add_total(record: StreamRecord[Order]) -> None:
-    assert record.new is not None
-    totals.append(record.new.total)
+    totals.append(record.require_new().total)
 
 
 router = Router.for_function(add_total, model=Order, dead_letter=park)

@@ -24,8 +24,7 @@ changes: list[str] = []
 
 @router.route(new_image("status") == "SHIPPED", model=Order)
 def email_customer(record: StreamRecord[Order]) -> None:
-    order = record.new
-    assert order is not None  # the filter matched a NewImage
+    order = record.require_new()  # the filter matched a NewImage
     emails.append(f"{order.pk} shipped ({order.total})")
 
 

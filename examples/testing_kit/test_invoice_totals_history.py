@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ddbstream import StreamRecord
-from ddbstream.testing import change_histories, deliveries
+from ddbstream.testing.strategies import change_histories, deliveries
 
 TRANSACTIONS = st.fixed_dictionaries(
     {"InvoiceNumber": st.sampled_from(["I1", "I2"]), "TransactionId": st.sampled_from("abc")}

@@ -24,19 +24,28 @@ from ._errors import (
     ImageValidationError,
     InvalidPattern,
     LimitExceeded,
+    MissingImageError,
     TransientError,
     UsageError,
 )
 from ._lazy import attach
 
 if TYPE_CHECKING:
-    from ._batch import BatchItemFailure, BatchResponse, BatchResult, FailurePolicy, RecordFailure
+    from ._batch import BatchResult, FailurePolicy, RecordFailure
     from ._codec import deserialize, deserialize_image, serialize, serialize_image
-    from ._event import StreamEvent
+    from ._event import StreamEvent, UnparsedRecord
     from ._image import Image
-    from ._observe import BatchSummary, EmfMetrics, MetricsSink
-    from ._records import EventName, StreamRecord, StreamViewType
+    from ._observe import BatchSummary, EmfMetrics, MetricsSink, RouteCounts
+    from ._records import StreamRecord
     from ._routing import Route, Router
+    from ._types import (
+        BatchItemFailure,
+        BatchResponse,
+        Condition,
+        EventName,
+        LambdaContext,
+        StreamViewType,
+    )
     from ._version import __version__
     from ._window import TumblingWindow, Window
 
@@ -46,6 +55,7 @@ __all__ = [
     "BatchResponse",
     "BatchResult",
     "BatchSummary",
+    "Condition",
     "DDBStreamError",
     "DataError",
     "DecodeError",
@@ -57,16 +67,20 @@ __all__ = [
     "Image",
     "ImageValidationError",
     "InvalidPattern",
+    "LambdaContext",
     "LimitExceeded",
     "MetricsSink",
+    "MissingImageError",
     "RecordFailure",
     "Route",
+    "RouteCounts",
     "Router",
     "StreamEvent",
     "StreamRecord",
     "StreamViewType",
     "TransientError",
     "TumblingWindow",
+    "UnparsedRecord",
     "UsageError",
     "Window",
     "__version__",
@@ -81,27 +95,31 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
+    "BatchItemFailure": "._types",
+    "BatchResponse": "._types",
+    "Condition": "._types",
+    "EventName": "._types",
+    "LambdaContext": "._types",
+    "StreamViewType": "._types",
     "deserialize": "._codec",
     "deserialize_image": "._codec",
     "serialize": "._codec",
     "serialize_image": "._codec",
-    "EventName": "._records",
     "Image": "._image",
-    "BatchSummary": "._observe",
-    "EmfMetrics": "._observe",
-    "MetricsSink": "._observe",
-    "StreamEvent": "._event",
     "StreamRecord": "._records",
-    "StreamViewType": "._records",
-    "BatchItemFailure": "._batch",
-    "BatchResponse": "._batch",
+    "StreamEvent": "._event",
+    "UnparsedRecord": "._event",
+    "TumblingWindow": "._window",
+    "Window": "._window",
     "BatchResult": "._batch",
     "FailurePolicy": "._batch",
     "RecordFailure": "._batch",
     "Route": "._routing",
     "Router": "._routing",
-    "TumblingWindow": "._window",
-    "Window": "._window",
+    "BatchSummary": "._observe",
+    "EmfMetrics": "._observe",
+    "MetricsSink": "._observe",
+    "RouteCounts": "._observe",
     "__version__": "._version",
 }
 __getattr__, __dir__ = attach(
@@ -117,6 +135,7 @@ __getattr__, __dir__ = attach(
         ImageValidationError,
         InvalidPattern,
         LimitExceeded,
+        MissingImageError,
         TransientError,
         UsageError,
     ],

@@ -19,42 +19,49 @@ pipes      ``eventID``                                   the first failed record
 
 ``FailurePolicy.CONTINUE`` runs every record and reports every failure (plus the records left
 unprocessed at a deadline).
+
+Anything a record's step raises fails that record, ``BaseException`` subclasses included, except
+``KeyboardInterrupt`` and ``SystemExit``: those propagate, as Python expects, and the invocation
+fails as a whole (Lambda then retries the whole batch, so no record is lost either way).
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import threading
 import time
+import types
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from operator import length_hint
-from typing import Any, Literal, Protocol, TypedDict
+from dataclasses import dataclass, field, replace
+from typing import Any
 
-from typing_extensions import NotRequired
-
-from ._errors import DecodeError, ImageValidationError
-from ._event import StreamEvent
+from ._errors import DecodeError, ImageValidationError, MissingImageError, UsageError
+from ._event import UnparsedRecord
+from ._observe import log_record_failure
 from ._records import StreamRecord
+from ._reprs import name_of, short_repr
+from ._types import BatchResponse, Envelope, LambdaContext
 
 __all__ = [
-    "BatchItemFailure",
-    "BatchResponse",
+    "DATA_ERRORS",
     "BatchResult",
+    "BatchRun",
     "DeadLetter",
     "FailurePolicy",
-    "LambdaContext",
     "RecordFailure",
     "run_batch",
+    "settle",
 ]
 
 _log = logging.getLogger("ddbstream.routing")
 
 #: Errors that are the record's own fault: it can never succeed, so a dead-letter callback may
 #: take it. Anything else a handler raises (throttling, a network error) may pass on a retry.
-DATA_ERRORS: tuple[type[Exception], ...] = (DecodeError, ImageValidationError)
+DATA_ERRORS: tuple[type[Exception], ...] = (DecodeError, ImageValidationError, MissingImageError)
 
-Envelope = Literal["lambda", "kinesis", "pipes"]
+#: What a record's failure never swallows: Python's own requests to stop.
+_PROPAGATE = (KeyboardInterrupt, SystemExit)
 
 
 class FailurePolicy(str, enum.Enum):
@@ -76,24 +83,17 @@ class FailurePolicy(str, enum.Enum):
     def __str__(self) -> str:
         return self.value
 
+    @classmethod
+    def coerce(cls, policy: FailurePolicy | str) -> FailurePolicy:
+        """Accept ``"stop"`` / ``"continue"`` as well as the enum.
 
-class BatchItemFailure(TypedDict):
-    """One entry of ``batchItemFailures``."""
-
-    itemIdentifier: str
-
-
-class BatchResponse(TypedDict):
-    """A Lambda partial batch response; ``state`` only for tumbling-window invocations."""
-
-    batchItemFailures: list[BatchItemFailure]
-    state: NotRequired[dict[str, Any]]
-
-
-class LambdaContext(Protocol):
-    """The part of the Lambda context object the engine uses."""
-
-    def get_remaining_time_in_millis(self) -> int: ...
+        Raises:
+            UsageError: any other value.
+        """
+        try:
+            return cls(policy)
+        except ValueError:
+            raise UsageError(f"{policy=} must be 'stop' or 'continue'") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +103,33 @@ class RecordFailure:
     Attributes:
         index: position of the record in the batch.
         item_identifier: what the partial batch response reports for it.
-        exception: what the route function, model validation or decoding raised.
+        exception: what the route function, its condition, model validation or decoding
+            raised.
         raw: the envelope's own record, as Lambda sent it (ship this to a dead-letter queue).
         record: the parsed record; None only when the record could not even be parsed.
+        route: the name of the route whose condition or function failed, when one did.
     """
 
     index: int
     item_identifier: str
-    exception: Exception
+    exception: BaseException
     raw: Mapping[str, Any] = field(repr=False)
     record: StreamRecord[Any] | None = field(default=None, repr=False)
+    route: str | None = None
+
+    @property
+    def event_id(self) -> str | None:
+        """The record's ``eventID``, when it has a valid one."""
+        source = self.record.lambda_record if self.record is not None else self.raw
+        value = source.get("eventID") if isinstance(source, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def sequence_number(self) -> str | None:
+        """The record's SequenceNumber, when it has a valid one."""
+        if self.record is not None:
+            return self.record.sequence_number
+        return getattr(self.exception, "sequence_number", None)
 
 
 #: A dead-letter callback: takes a record that can never succeed (it does not decode or does not
@@ -189,269 +206,177 @@ class BatchResult:
         return response
 
 
-#: Returned by a step for a record that no route matched.
-UNMATCHED: Any = object()
+# -- what a route function returns ------------------------------------------------------------
 
-#: The per-record step: runs everything for one record; returns :data:`UNMATCHED` when no
-#: route matched it (anything else means it was routed), so that a single route's own function
-#: can serve as the step.
-Step = Callable[[StreamRecord[Any]], object]
+_LOOPS = threading.local()
 
 
-class Escalate(BaseException):
-    """Carries an exception that is not the record's fault past the per-record ``except``.
+def settle(result: object, *, route: str) -> None:
+    """Finish what a route function returned before the next record starts.
 
-    It derives from BaseException so that the engine's ``except Exception`` cannot take it.
+    ``None`` (or any plain value) is done. Anything awaitable (a coroutine, whether it came from
+    an ``async def``, a ``functools.partial`` of one, a lambda or a decorator calling one) runs
+    to completion on this thread's event loop, so async routes keep the stream's order and
+    stop-at-first-failure holds. A generator or async generator means the function's body never
+    ran: that fails the record.
+
+    Raises:
+        UsageError: a generator, or an awaitable returned inside a running event loop.
+        Exception: whatever the awaited code raised.
     """
+    kind = type(result)
+    if kind is types.GeneratorType or kind is types.AsyncGeneratorType:
+        raise UsageError(
+            f"route {route} returned a {kind.__name__}: its body never ran. A route function "
+            "is a plain or async def that returns nothing, not a generator"
+        )
+    if not hasattr(kind, "__await__"):
+        return
+    import asyncio  # only once a route is async: a sync router never pays for asyncio
 
-    def __init__(self, error: Exception) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-class _Broken:
-    """Stands in for a record that does not parse but has an item identifier."""
-
-    __slots__ = ("error", "item_identifier", "raw")
-
-    def __init__(self, item_identifier: str, raw: Mapping[str, Any], error: DecodeError) -> None:
-        self.item_identifier = item_identifier
-        self.raw = raw
-        self.error = error
-
-
-def _raw_identifier(envelope: str, item: object) -> str | None:
-    if not isinstance(item, Mapping):
-        return None
-    if envelope == "pipes":
-        value = item.get("eventID")
-        return value if isinstance(value, str) and value else None
-    inner = item.get("kinesis" if envelope == "kinesis" else "dynamodb")
-    key = "sequenceNumber" if envelope == "kinesis" else "SequenceNumber"
-    value = inner.get(key) if isinstance(inner, Mapping) else None
-    return value if isinstance(value, str) and value.isdigit() and value.isascii() else None
-
-
-def _parse_one(envelope: str, item: Any) -> StreamRecord[Any]:
-    if envelope == "pipes":
-        return StreamEvent.from_pipes([item]).records[0]
-    if envelope == "kinesis":
-        return StreamEvent.from_kinesis({"Records": [item]}).records[0]
-    return StreamEvent.from_lambda({"Records": [item]}).records[0]
-
-
-def _records(event: StreamEvent[Any]) -> tuple[Sequence[Any], bool]:
-    """The records of ``event`` in order, and whether any of them is a :class:`_Broken`. A
-    record that does not parse but has an item identifier becomes a :class:`_Broken` (it fails
-    alone); one without an identifier fails the batch."""
-    envelope = event.envelope
     try:
-        records = event.records
-        if envelope != "pipes" or all(r.item_identifier for r in records):
-            return records, False
-    except DecodeError:
+        asyncio.get_running_loop()
+    except RuntimeError:
         pass
-    items = event.raw if envelope == "pipes" else event.raw["Records"]
-    out: list[Any] = []
-    for index, item in enumerate(items):
-        try:
-            record = _parse_one(envelope, item)
-            if not record.item_identifier:
-                raise DecodeError("eventID is empty", path=("eventID",))
-            out.append(record)
-        except DecodeError as exc:
-            ident = _raw_identifier(envelope, item)
-            if ident is None:
-                raise DecodeError(
-                    f"record {index} has no item identifier, so no partial batch response can "
-                    f"name it; the whole batch must be retried: {exc.reason}",
-                    path=("Records", index, *_strip_records(exc.path)),
-                    event_id=exc.event_id,
-                    sequence_number=exc.sequence_number,
-                ) from exc
-            out.append(_Broken(ident, item, exc))
-    return out, any(type(r) is _Broken for r in out)
+    else:
+        getattr(result, "close", lambda: None)()  # never awaited: no "never awaited" warning
+        raise UsageError(
+            f"route {route} is async, but Router.handle was called inside a running event "
+            "loop; call it from synchronous code (as Lambda does)"
+        )
+    loop = getattr(_LOOPS, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _LOOPS.loop = asyncio.new_event_loop()
+    loop.run_until_complete(result)  # type: ignore[arg-type]
 
 
-def _guarded(step: Step) -> Step:
-    def guarded(record: Any) -> object:
-        if type(record) is _Broken:
-            raise record.error
-        return step(record)
-
-    return guarded
+# -- the engine -------------------------------------------------------------------------------
 
 
-def _failure(index: int, record: Any, exc: Exception) -> RecordFailure:
-    parsed = None if type(record) is _Broken else record
-    return RecordFailure(index, record.item_identifier, exc, record.raw, parsed)
+@dataclass(frozen=True, slots=True)
+class BatchRun:
+    """What the engine did with a batch; the router adds what its routes saw to make the
+    :class:`BatchResult` (fields as there)."""
+
+    processed: tuple[StreamRecord[Any], ...]
+    failed: tuple[RecordFailure, ...]
+    dead_lettered: tuple[RecordFailure, ...]
+    not_attempted: tuple[str, ...]
+    deadline_reached: bool
+    duration: float
 
 
-def _strip_records(path: tuple[Any, ...]) -> tuple[Any, ...]:
-    return path[2:] if path[:1] == ("Records",) else path
+@dataclass(slots=True)
+class _Tally:
+    """The engine's running account of one batch."""
 
-
-def _log_failure(failure: RecordFailure, what: str) -> None:
-    raw = failure.raw
-    event_id = raw.get("eventID") if isinstance(raw, Mapping) else None
-    _log.warning(
-        "record %s (eventID=%s) %s: %r",
-        failure.item_identifier,
-        event_id,
-        what,
-        failure.exception,
-        exc_info=failure.exception,
-        extra={
-            "item_identifier": failure.item_identifier,
-            "event_id": event_id,
-            "sequence_number": getattr(failure.record, "sequence_number", None),
-            "record_index": failure.index,
-        },
-    )
+    failed: list[RecordFailure] = field(default_factory=list)
+    dead: list[RecordFailure] = field(default_factory=list)
+    skipped: set[int] = field(default_factory=set)  # indexes of the failed and dead-lettered
 
 
 def run_batch(
-    event: StreamEvent[Any],
-    step: Step,
+    entries: Sequence[StreamRecord[Any] | UnparsedRecord],
+    step: Callable[[StreamRecord[Any]], object],
     *,
+    envelope: Envelope,
     policy: FailurePolicy,
-    dead_letter: DeadLetter | None,
-    context: LambdaContext | None,
-    deadline_margin_ms: int,
-    route_durations: dict[str, float],
-    state: Callable[[], dict[str, Any] | None] = lambda: None,
-    loop_route: str | None = None,
-) -> BatchResult:
-    """Run ``step`` on each record of ``event`` in order, under ``policy``.
+    dead_letter: DeadLetter | None = None,
+    context: LambdaContext | None = None,
+    deadline_margin_ms: int = 0,
+    route_of: Callable[[], str | None] = lambda: None,
+) -> BatchRun:
+    """Run ``step`` on each record of ``entries`` in order, under ``policy``.
 
-    ``loop_route`` names a route that ``step`` does not time itself (the only route of a
-    single-route router): it is charged the time of the whole record loop instead, which saves
-    two clock reads per record.
+    ``step`` runs everything for one record; it may return an awaitable (see :func:`settle`).
+    A record fails when ``step`` raises, and an :class:`UnparsedRecord` fails with its own
+    error. ``route_of`` names the route that was running when a record failed.
 
     Raises:
-        DecodeError: a record has no item identifier (the whole batch must be retried).
-        Exception: whatever a step raised wrapped in :class:`Escalate` (not the record's fault).
+        KeyboardInterrupt, SystemExit: from a step, unchanged.
+        Exception: what ``context.get_remaining_time_in_millis()`` raised.
     """
-    perf = time.perf_counter
-    started = perf()
-    records, broken = _records(event)
-    if broken:
-        step = _guarded(step)
+    started = time.perf_counter()
     stop = policy is FailurePolicy.STOP
-    remaining = context.get_remaining_time_in_millis if context is not None else None
-    size = len(records)
-    unmatched: list[StreamRecord[Any]] = []
-    failed: list[RecordFailure] = []
-    dead: list[RecordFailure] = []
-    skipped: set[int] = set()  # indexes of the failed and dead-lettered records
-    end = size  # records before this index were attempted
+    tally = _Tally()
+    end = len(entries)  # the entries before this index were attempted
     not_attempted: tuple[str, ...] = ()
     deadline_reached = False
-    escalated: Exception | None = None
-    # The loop body is only the step call: a failure leaves the ``for`` through the ``except``
-    # clauses, which find the record's index from what the iterator has left, handle it, and
-    # resume the loop with the next record. Processed records are the attempted ones that did
-    # not fail, sliced out once at the end.
-    it = iter(records)
-    loop_started = perf()
-    while True:
+    unparsed = UnparsedRecord  # a local: the check runs for every record
+    for index, entry in enumerate(entries):
+        if context is not None and context.get_remaining_time_in_millis() < deadline_margin_ms:
+            deadline_reached, end = True, index
+            not_attempted = tuple(e.item_identifier for e in entries[index:])
+            break
         try:
-            if remaining is None:
-                for record in it:
-                    if step(record) is UNMATCHED:
-                        unmatched.append(record)
-            else:
-                for record in it:
-                    try:
-                        left = remaining()
-                    except Exception as exc:  # the context's fault, not the record's
-                        raise Escalate(exc) from None
-                    if left < deadline_margin_ms:
-                        index = size - length_hint(it) - 1
-                        deadline_reached = True
-                        not_attempted = tuple(r.item_identifier for r in records[index:])
-                        end = index
-                        break
-                    if step(record) is UNMATCHED:
-                        unmatched.append(record)
-            break
-        except Escalate as esc:
-            escalated = esc.error
-            break
-        except Exception as exc:
-            index = size - length_hint(it) - 1
-            record = records[index]
-            skipped.add(index)
-            failure = _failure(index, record, exc)
-            if dead_letter is not None and isinstance(exc, DATA_ERRORS):
-                try:
-                    dead_letter(failure)
-                except Exception as dl_exc:
-                    failure = _failure(index, record, dl_exc)
-                else:
-                    dead.append(failure)
-                    _log_failure(failure, "sent to the dead-letter callback")
-                    continue
-            failed.append(failure)
-            _log_failure(failure, "failed")
-            if stop:
-                not_attempted = tuple(r.item_identifier for r in records[index + 1 :])
+            if type(entry) is unparsed:
+                raise entry.error
+            result = step(entry)  # type: ignore[arg-type]
+            if result is not None:
+                settle(result, route=route_of() or name_of(step))
+        except _PROPAGATE:
+            raise
+        except BaseException as exc:
+            route = None if type(entry) is unparsed else route_of()
+            tally.skipped.add(index)
+            if not _dead_lettered(tally, _failure(index, entry, exc, route), dead_letter) and stop:
                 end = index + 1
+                not_attempted = tuple(e.item_identifier for e in entries[end:])
                 break
-    if escalated is not None:
-        raise escalated
-    if loop_route is not None:
-        route_durations[loop_route] = perf() - loop_started
-    attempted = records[:end]
-    processed = (
-        tuple(r for i, r in enumerate(attempted) if i not in skipped)
-        if skipped
-        else tuple(attempted)
-    )
-    result = BatchResult(
-        envelope=event.envelope,
-        policy=policy,
-        processed=processed,
-        failed=tuple(failed),
-        dead_lettered=tuple(dead),
+    processed = entries[:end]  # the attempted records, less those that failed
+    if tally.skipped:
+        processed = [e for i, e in enumerate(processed) if i not in tally.skipped]
+    return BatchRun(
+        processed=tuple(processed),  # type: ignore[arg-type]
+        failed=tuple(tally.failed),
+        dead_lettered=tuple(tally.dead),
         not_attempted=not_attempted,
-        unmatched=tuple(unmatched),
         deadline_reached=deadline_reached,
-        duration=perf() - started,
-        route_durations=route_durations,
-        state=state(),
-    )
-    _log_summary(result, len(records))
-    return result
-
-
-def _log_summary(result: BatchResult, size: int) -> None:
-    counts = {
-        "records": size,
-        "processed": len(result.processed),
-        "failed": len(result.failed),
-        "dead_lettered": len(result.dead_lettered),
-        "not_attempted": len(result.not_attempted),
-        "unmatched": len(result.unmatched),
-    }
-    if result.deadline_reached:
-        _log.warning(
-            "stopped %d records before the Lambda deadline", len(result.not_attempted), extra=counts
-        )
-    _log.info(
-        "batch of %(records)d %(envelope)s records: %(processed)d processed, %(failed)d failed, "
-        "%(dead_lettered)d dead-lettered, %(not_attempted)d not attempted, "
-        "%(unmatched)d unmatched",
-        {**counts, "envelope": result.envelope},
-        extra={**counts, "envelope": result.envelope, "duration": result.duration},
+        duration=time.perf_counter() - started,
     )
 
 
-def coerce_policy(policy: FailurePolicy | str) -> FailurePolicy:
-    """Accept ``"stop"`` / ``"continue"`` as well as the enum."""
+def _failure(
+    index: int, entry: StreamRecord[Any] | UnparsedRecord, exc: BaseException, route: str | None
+) -> RecordFailure:
+    if type(entry) is UnparsedRecord:
+        return RecordFailure(index, entry.item_identifier, exc, entry.raw, None, route)
+    record: StreamRecord[Any] = entry  # type: ignore[assignment]
+    return RecordFailure(index, record.item_identifier, exc, record.raw, record, route)
+
+
+def _dead_lettered(tally: _Tally, failure: RecordFailure, dead_letter: DeadLetter | None) -> bool:
+    """Hand a failed record to the dead-letter callback if it may take it, else count it failed;
+    log it once either way. True when the dead-letter callback took it."""
+    if dead_letter is not None and isinstance(failure.exception, DATA_ERRORS):
+        try:
+            dead_letter(failure)
+        except _PROPAGATE:
+            raise
+        except BaseException as exc:
+            failure = replace(failure, exception=exc)
+        else:
+            tally.dead.append(failure)
+            _log_failure(failure, "sent to the dead-letter callback: ")
+            return True
+    tally.failed.append(failure)
+    _log_failure(failure, "")
+    return False
+
+
+def _log_failure(failure: RecordFailure, what: str) -> None:
+    exc = failure.exception
     try:
-        return FailurePolicy(policy)
-    except ValueError:
-        from ._errors import UsageError
-
-        raise UsageError(f"{policy=} must be 'stop' or 'continue'") from None
+        text = str(exc)
+    except Exception:  # an exception whose __str__ fails still fails its record
+        text = short_repr(exc)
+    log_record_failure(
+        _log,
+        event_id=failure.event_id,
+        sequence_number=failure.sequence_number,
+        item_identifier=failure.item_identifier,
+        reason=f"{what}{type(exc).__name__}: {text[:1000]}",
+        exc=exc,
+        route=failure.route,
+        record_index=failure.index,
+    )

@@ -8,26 +8,35 @@ only when the first typed image is read, so ``import ddbstream`` stays light.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from ._errors import ImageValidationError, UsageError
+from ._image import Image
 from ._lazy import require
+from ._reprs import name_of
 
 __all__ = ["bind_image", "type_adapter"]
+
+T = TypeVar("T")
+
+_PURPOSE = "typed models (model=...)"
 
 
 @functools.lru_cache(maxsize=256)
 def type_adapter(model: Any) -> Any:
-    """The cached ``pydantic.TypeAdapter`` for ``model``."""
-    pydantic = require("pydantic", purpose="typed models (model=...)")
+    """The cached ``pydantic.TypeAdapter`` for ``model``.
+
+    Raises:
+        UsageError: pydantic cannot validate ``model`` (or is not installed).
+    """
+    pydantic = require("pydantic", purpose=_PURPOSE)
     try:
         return pydantic.TypeAdapter(model)
     except pydantic.PydanticUserError as exc:
         raise UsageError(f"cannot bind images to {model!r}: {exc}") from exc
 
 
-def bind_image(model: Any, image: Mapping[str, Any]) -> Any:
+def bind_image(model: type[T], image: Image) -> T:
     """Validate a decoded image against ``model``.
 
     Raises:
@@ -35,18 +44,18 @@ def bind_image(model: Any, image: Mapping[str, Any]) -> Any:
             ``__cause__`` is the pydantic ``ValidationError``.
         DecodeError: an attribute of the image breaks DynamoDB's rules.
     """
-    validation_error = require("pydantic", purpose="typed models (model=...)").ValidationError
-    values = image.to_dict() if hasattr(image, "to_dict") else dict(image)
+    validation_error = require("pydantic", purpose=_PURPOSE).ValidationError
+    values = image.to_dict()
     try:
-        return type_adapter(model).validate_python(values)
+        value: T = type_adapter(model).validate_python(values)  # type: ignore[arg-type]
     except validation_error as exc:
         first = exc.errors()[0]
-        name = getattr(image, "_name", "Image")
         loc = tuple(p for p in first.get("loc", ()) if isinstance(p, (str, int)))
         raise ImageValidationError(
-            f"{name} does not validate as {getattr(model, '__name__', model)!s}: "
+            f"{image.name} does not validate as {name_of(model)}: "
             f"{first.get('msg', 'invalid')} ({exc.error_count()} error(s))",
-            path=(name, *loc),
-            event_id=getattr(image, "_event_id", None),
-            sequence_number=getattr(image, "_sequence_number", None),
+            path=(image.name, *loc),
+            event_id=image.event_id,
+            sequence_number=image.sequence_number,
         ) from exc
+    return value

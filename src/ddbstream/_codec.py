@@ -23,10 +23,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 from ._errors import DecodeError, EncodeError, PathItem
+from ._reprs import short_repr
 
 __all__ = [
     "MAX_NESTING_DEPTH",
     "EncodeError",
+    "Invalid",
+    "check_number",
+    "decode_attribute",
+    "decode_image_into",
     "deserialize",
     "deserialize_image",
     "serialize",
@@ -60,8 +65,7 @@ def _fail(reason: str) -> NoReturn:
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return short_repr(value, limit=60)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,31 +122,47 @@ def _number(text: Any) -> Decimal:
         _fail(f"N value {_short(text)} is not a number")
     try:
         value = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
-        _fail(f"N value {_short(text)} is not a number")
+    except InvalidOperation:  # the regex admits it, but its exponent is beyond any number's
+        _fail(f"N value {_short(text)} has an exponent DynamoDB cannot read")
     _check_number(value, text)
     return value
 
 
-def _check_number(value: Decimal, shown: object) -> None:
+def check_number(value: Decimal) -> str | None:
+    """Why DynamoDB cannot store ``value``, or None when it can.
+
+    DynamoDB numbers are finite, have at most 38 significant digits (trailing zeros are not
+    significant: ``1.2E+40`` is fine) and, unless zero, a magnitude from 1E-130 to 9.99...E+125.
+    A zero is stored whatever its exponent. The check takes time linear in the digits, whatever
+    the exponent. The codec and the aggregation engine both hold numbers to this one rule.
+
+    Example:
+        >>> from decimal import Decimal
+        >>> from ddbstream._codec import check_number
+        >>> check_number(Decimal("12.50")) is None, check_number(Decimal("0E-999999"))
+        (True, None)
+        >>> check_number(Decimal("1E+126"))
+        "is larger in magnitude than DynamoDB's 9.99...E+125"
+    """
     if not value.is_finite():
-        _fail(f"N value {_short(shown)} is not a finite number")
+        return "is not a finite number"
     if not value:
-        return
-    _, digits, _ = value.as_tuple()
-    significant = len(digits)
-    while significant > 1 and digits[significant - 1] == 0:
-        significant -= 1
-    if significant > _MAX_DIGITS:
-        _fail(
-            f"N value {_short(shown)} has {significant} significant digits; "
-            f"DynamoDB keeps at most {_MAX_DIGITS}"
-        )
+        return None
     adjusted = value.adjusted()
     if adjusted > _MAX_ADJUSTED:
-        _fail(f"N value {_short(shown)} is larger in magnitude than DynamoDB's 9.99...E+125")
+        return "is larger in magnitude than DynamoDB's 9.99...E+125"
     if adjusted < _MIN_ADJUSTED:
-        _fail(f"N value {_short(shown)} is smaller in magnitude than DynamoDB's 1E-130")
+        return "is smaller in magnitude than DynamoDB's 1E-130"
+    significant = len(bytes(value.as_tuple().digits).rstrip(b"\0"))
+    if significant > _MAX_DIGITS:
+        return f"has {significant} significant digits; DynamoDB keeps at most {_MAX_DIGITS}"
+    return None
+
+
+def _check_number(value: Decimal, shown: object) -> None:
+    problem = check_number(value)
+    if problem is not None:
+        _fail(f"N value {_short(shown)} {problem}")
 
 
 def _binary(text: Any) -> bytes:
@@ -387,6 +407,14 @@ def _decode_unusual(av: Any, depth: int) -> Any:
     return _decode(av, depth)
 
 
+#: The codec's own decoder and failure, for the in-package caller that locates errors itself
+#: (:class:`~ddbstream.Image`, one attribute at a time, without the frame ``deserialize`` adds):
+#: ``decode_attribute(av, 0)`` returns the value or raises :class:`Invalid`, whose ``reason``
+#: says what is wrong and whose ``path`` lists the keys from the bad value outwards.
+decode_attribute = _decode
+Invalid = _Bad
+
+
 def deserialize(attribute_value: Mapping[str, Any], *, path: tuple[PathItem, ...] = ()) -> Any:
     """Decode one DynamoDB AttributeValue in Lambda's JSON form into Python.
 
@@ -428,10 +456,23 @@ def deserialize_image(
         raise DecodeError(f"an image must be an object, got {type(image).__name__}", path=path)
     out: dict[str, Any] = {}
     try:
+        decode_image_into(image, out)
+    except DecodeError as exc:
+        raise exc.in_record(event_id=None, sequence_number=None, prefix=path) from None
+    return out
+
+
+def decode_image_into(image: Mapping[str, Any], out: dict[str, Any]) -> None:
+    """Decode every attribute of ``image`` into ``out``, in order (what an :class:`Image` fills
+    its cache with). On a failure ``out`` keeps the attributes decoded before it.
+
+    Raises:
+        DecodeError: naming the path inside the image (``("items", 3)``).
+    """
+    try:
         _fill(image if type(image) is dict else dict(image.items()), 0, out, "image")
     except _Bad as bad:
-        raise DecodeError(bad.reason, path=(*path, *reversed(bad.path))) from None
-    return out
+        raise DecodeError(bad.reason, path=tuple(reversed(bad.path))) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -442,6 +483,8 @@ def deserialize_image(
 def _encode_number(value: int | Decimal) -> str:
     number = Decimal(value) if type(value) is not Decimal else value
     _check_number(number, value)
+    if not number and number.as_tuple().exponent < _MIN_ADJUSTED:  # type: ignore[operator]
+        return "0"  # what DynamoDB stores; "0.000..." would be as long as the exponent is big
     return format(number, "f")
 
 

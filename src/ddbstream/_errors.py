@@ -9,6 +9,7 @@ do not know ddbstream::
     │   ├── DecodeError                                   bad AttributeValue / record / envelope
     │   ├── EncodeError                                   a Python value DynamoDB cannot store
     │   ├── ImageValidationError                          image does not fit the model
+    │   ├── MissingImageError                             a record lacks the image asked for
     │   ├── InvalidPattern                                filter pattern AWS would reject
     │   └── AggregationError                              a total that cannot be kept exactly
     ├── FilterNotExpressible(DDBStreamError, ValueError) DSL expression Lambda cannot evaluate
@@ -39,6 +40,7 @@ __all__ = [
     "ImageValidationError",
     "InvalidPattern",
     "LimitExceeded",
+    "MissingImageError",
     "TransientError",
     "UsageError",
     "format_path",
@@ -160,6 +162,23 @@ class EncodeError(DataError):
 class ImageValidationError(DataError):
     """A decoded image that does not validate against the user's model (pydantic, dataclass,
     TypedDict). ``__cause__`` holds the pydantic error."""
+
+
+class MissingImageError(DataError):
+    """A record lacks the image a handler asked for: ``require_new()`` on a REMOVE, or on any
+    record of a ``KEYS_ONLY`` or ``OLD_IMAGE`` stream. Retrying never helps, so a router's
+    dead-letter callback may take the record.
+
+    Example:
+        >>> from ddbstream import MissingImageError, StreamEvent
+        >>> from ddbstream.testing import lambda_event, remove
+        >>> record = StreamEvent.from_lambda(lambda_event(remove({"pk": "a"}))).records[0]
+        >>> try:
+        ...     record.require_new()
+        ... except MissingImageError as exc:
+        ...     print(exc.reason)
+        a REMOVE record has no NewImage
+    """
 
 
 class InvalidPattern(DataError):

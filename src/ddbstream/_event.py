@@ -1,4 +1,9 @@
-"""The envelopes that deliver stream records: Lambda, Kinesis, EventBridge Pipes, GetRecords."""
+"""The envelopes that deliver stream records: Lambda, Kinesis, EventBridge Pipes, GetRecords.
+
+An event is parsed once: :attr:`StreamEvent.records` (every record, or the first error) or
+:meth:`StreamEvent.entries` (every record, or what failed to parse in its place, for a batch
+engine that reports failures record by record), and :attr:`StreamEvent.tumbling_window`.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,77 @@ import base64
 import binascii
 import datetime as _dt
 import json
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import repeat
-from typing import Any, Generic
+from typing import Any, Generic, overload
+
+from typing_extensions import TypeVar
 
 from ._errors import DecodeError, PathItem
-from ._image import _MISSING
-from ._records import Envelope, StreamRecord, T
+from ._records import StreamRecord, T
 from ._shapes import lambda_record_from_get_records
+from ._types import Envelope
+from ._window import Window
 
-__all__ = ["StreamEvent"]
+__all__ = ["StreamEvent", "UnparsedRecord"]
 
-_new_object = object.__new__
+M = TypeVar("M")
+
 _dict_get: Any = dict.get
 
 
-def _parse_window_time(value: Any) -> _dt.datetime:
-    text = str(value)
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    parsed = _dt.datetime.fromisoformat(text)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
+@dataclass(frozen=True, slots=True)
+class UnparsedRecord:
+    """A record of a batch that does not parse, but can still be named in a partial batch
+    response: it fails on its own instead of failing the whole batch.
+
+    Attributes:
+        index: its position in the batch.
+        item_identifier: what a partial batch response reports for it.
+        raw: the envelope's record, as delivered.
+        error: why it does not parse.
+    """
+
+    index: int
+    item_identifier: str
+    raw: Any = field(repr=False)
+    error: DecodeError
+
+
+def _raw_identifier(envelope: Envelope, item: object) -> str | None:
+    """The item identifier of a raw record that may not parse, or None if it has none."""
+    if not isinstance(item, Mapping):
+        return None
+    if envelope == "pipes":
+        value = item.get("eventID")
+        return value if isinstance(value, str) and value else None
+    inner = item.get("kinesis" if envelope == "kinesis" else "dynamodb")
+    key = "sequenceNumber" if envelope == "kinesis" else "SequenceNumber"
+    value = inner.get(key) if isinstance(inner, Mapping) else None
+    return value if isinstance(value, str) and value.isdigit() and value.isascii() else None
+
+
+def _records_array(event: object, what: str) -> list[Any]:
+    records = event.get("Records") if isinstance(event, Mapping) else None
+    if not isinstance(records, list):
+        raise DecodeError(f"{what} must have a 'Records' array")
+    return records
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(f"StreamEvent.{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
 
 
 class StreamEvent(Generic[T]):
     """A batch of stream records as one Lambda invocation receives it.
 
     Use the constructor for the envelope you have: :meth:`from_lambda`, :meth:`from_kinesis`,
-    :meth:`from_pipes`, :meth:`from_get_records`, or :meth:`parse` to detect it. The caller's
-    event is never mutated, and nothing is decoded until a record's image is read.
+    :meth:`from_pipes`, :meth:`from_get_records`, or :meth:`parse` to detect it. With
+    ``model=Invoice`` the event is a ``StreamEvent[Invoice]`` and its records
+    ``StreamRecord[Invoice]``. The caller's event is never mutated, and nothing is decoded until
+    a record's image is read.
 
     Example:
         >>> from ddbstream import StreamEvent
@@ -44,7 +91,7 @@ class StreamEvent(Generic[T]):
         [('INSERT', 'a'), ('REMOVE', 'b')]
     """
 
-    __slots__ = ("_envelope", "_items", "_model", "_raw", "_records")
+    __slots__ = ("_entries", "_envelope", "_items", "_model", "_raw", "_records")
 
     def __init__(
         self,
@@ -52,26 +99,41 @@ class StreamEvent(Generic[T]):
         items: Sequence[Any],
         *,
         envelope: Envelope,
-        model: type[Any] | None = None,
+        model: type[T] | None = None,
     ) -> None:
         self._raw = raw
         self._items = items
         self._envelope: Envelope = envelope
         self._model = model
         self._records: tuple[StreamRecord[T], ...] | None = None
+        self._entries: tuple[StreamRecord[T] | UnparsedRecord, ...] | None = None
 
     # -- constructors -----------------------------------------------------------------------
 
+    @overload
+    @classmethod
+    def from_lambda(cls, event: Mapping[str, Any], *, model: type[M]) -> StreamEvent[M]: ...
+    @overload
+    @classmethod
+    def from_lambda(cls, event: Mapping[str, Any], *, model: None = None) -> StreamEvent: ...
     @classmethod
     def from_lambda(
         cls, event: Mapping[str, Any], *, model: type[Any] | None = None
     ) -> StreamEvent[Any]:
         """A Lambda DynamoDB stream event: ``{"Records": [...]}`` (plus tumbling-window fields)."""
-        records = event.get("Records") if isinstance(event, Mapping) else None
-        if not isinstance(records, list):
-            raise DecodeError("a Lambda DynamoDB stream event must have a 'Records' array")
-        return cls(event, records, envelope="lambda", model=model)
+        records = _records_array(event, "a Lambda DynamoDB stream event")
+        return StreamEvent(event, records, envelope="lambda", model=model)
 
+    @overload
+    @classmethod
+    def from_pipes(
+        cls, records: Sequence[Mapping[str, Any]], *, model: type[M]
+    ) -> StreamEvent[M]: ...
+    @overload
+    @classmethod
+    def from_pipes(
+        cls, records: Sequence[Mapping[str, Any]], *, model: None = None
+    ) -> StreamEvent: ...
     @classmethod
     def from_pipes(
         cls, records: Sequence[Mapping[str, Any]], *, model: type[Any] | None = None
@@ -79,18 +141,42 @@ class StreamEvent(Generic[T]):
         """An EventBridge Pipes batch: a bare JSON array of DynamoDB stream records."""
         if not isinstance(records, list):
             raise DecodeError("an EventBridge Pipes event must be a JSON array of records")
-        return cls(records, records, envelope="pipes", model=model)
+        return StreamEvent(records, records, envelope="pipes", model=model)
 
+    @overload
+    @classmethod
+    def from_kinesis(cls, event: Mapping[str, Any], *, model: type[M]) -> StreamEvent[M]: ...
+    @overload
+    @classmethod
+    def from_kinesis(cls, event: Mapping[str, Any], *, model: None = None) -> StreamEvent: ...
     @classmethod
     def from_kinesis(
         cls, event: Mapping[str, Any], *, model: type[Any] | None = None
     ) -> StreamEvent[Any]:
         """A Kinesis Data Streams for DynamoDB event; each ``kinesis.data`` is a change record."""
-        records = event.get("Records") if isinstance(event, Mapping) else None
-        if not isinstance(records, list):
-            raise DecodeError("a Lambda Kinesis event must have a 'Records' array")
-        return cls(event, records, envelope="kinesis", model=model)
+        records = _records_array(event, "a Lambda Kinesis event")
+        return StreamEvent(event, records, envelope="kinesis", model=model)
 
+    @overload
+    @classmethod
+    def from_get_records(
+        cls,
+        response: Mapping[str, Any],
+        stream_arn: str,
+        *,
+        model: type[M],
+        region: str | None = None,
+    ) -> StreamEvent[M]: ...
+    @overload
+    @classmethod
+    def from_get_records(
+        cls,
+        response: Mapping[str, Any],
+        stream_arn: str,
+        *,
+        model: None = None,
+        region: str | None = None,
+    ) -> StreamEvent: ...
     @classmethod
     def from_get_records(
         cls,
@@ -102,32 +188,109 @@ class StreamEvent(Generic[T]):
     ) -> StreamEvent[Any]:
         """The output of boto3's ``dynamodbstreams.get_records`` (datetimes, bytes, no ARN),
         converted to exactly what Lambda would deliver."""
-        records = response.get("Records") if isinstance(response, Mapping) else None
-        if not isinstance(records, list):
-            raise DecodeError("a GetRecords response must have a 'Records' array")
+        records = _records_array(response, "a GetRecords response")
         converted = [lambda_record_from_get_records(r, stream_arn, region=region) for r in records]
-        return cls({"Records": converted}, converted, envelope="lambda", model=model)
+        return StreamEvent({"Records": converted}, converted, envelope="lambda", model=model)
 
+    @overload
+    @classmethod
+    def parse(cls, event: Any, *, model: type[M]) -> StreamEvent[M]: ...
+    @overload
+    @classmethod
+    def parse(cls, event: Any, *, model: None = None) -> StreamEvent: ...
     @classmethod
     def parse(cls, event: Any, *, model: type[Any] | None = None) -> StreamEvent[Any]:
         """Detect the envelope (Lambda stream, Kinesis or Pipes) and parse the event."""
         if isinstance(event, list):
-            return cls.from_pipes(event, model=model)
+            return StreamEvent.from_pipes(event, model=model)
         if isinstance(event, Mapping):
             records = event.get("Records")
             first = records[0] if isinstance(records, list) and records else None
             if isinstance(first, Mapping) and (
                 first.get("eventSource") == "aws:kinesis" or "kinesis" in first
             ):
-                return cls.from_kinesis(event, model=model)
-            return cls.from_lambda(event, model=model)
+                return StreamEvent.from_kinesis(event, model=model)
+            return StreamEvent.from_lambda(event, model=model)
         raise DecodeError(
             f"not a DynamoDB stream, Kinesis or Pipes event: got {type(event).__name__}"
         )
 
     # -- records ----------------------------------------------------------------------------
 
-    def _build(self, index: int, item: Any) -> StreamRecord[T]:
+    @property
+    def records(self) -> tuple[StreamRecord[T], ...]:
+        """The records, in delivery order.
+
+        Raises:
+            DecodeError: the first record that does not parse.
+        """
+        if self._records is None:
+            checked = self._checked()
+            if checked is None:
+                checked = tuple(self._parse(i, item) for i, item in enumerate(self._items))
+            self._records = checked
+        return self._records
+
+    def entries(self) -> tuple[StreamRecord[T] | UnparsedRecord, ...]:
+        """Every record in delivery order, with an :class:`UnparsedRecord` in place of each one
+        that does not parse but has an item identifier (so it can fail alone in a partial batch
+        response).
+
+        Raises:
+            DecodeError: a record that does not parse has no item identifier either: no
+                partial batch response can name it, so the whole batch must be retried.
+
+        Example:
+            >>> from ddbstream import StreamEvent
+            >>> from ddbstream.testing import insert, pipes_event
+            >>> event = pipes_event(insert({"pk": "a"}), insert({"pk": "b"}))
+            >>> del event[1]["dynamodb"]  # a Pipes record is named by its eventID
+            >>> first, second = StreamEvent.from_pipes(event).entries()
+            >>> first.keys["pk"], second.item_identifier == event[1]["eventID"]
+            ('a', True)
+            >>> second.error.reason
+            "the record has no 'dynamodb' object"
+        """
+        if self._entries is None:
+            checked = self._checked()
+            if checked is not None and (
+                self._envelope != "pipes" or all(_raw_identifier("pipes", i) for i in self._items)
+            ):
+                self._entries = checked
+            else:
+                self._entries = tuple(self._entry(i, item) for i, item in enumerate(self._items))
+        return self._entries
+
+    def _checked(self) -> tuple[StreamRecord[T], ...] | None:
+        """The records of a Lambda or Pipes batch of the usual well-formed dicts, checked in one
+        pass; None when the batch needs the record-by-record path (which names the error).
+
+        The check ``StreamRecord`` makes on one record (a ``dynamodb`` object whose
+        ``SequenceNumber`` is a string of ASCII digits) runs once for the whole batch, so each
+        record then costs only the object and its slots.
+        """
+        if self._envelope == "kinesis":
+            return None
+        items = self._items
+        try:
+            # dict.get (the method of dict itself) raises TypeError for anything but a dict,
+            # so records and their "dynamodb" must be dicts; "".join wants strings.
+            seqs = list(
+                map(_dict_get, map(_dict_get, items, repeat("dynamodb")), repeat("SequenceNumber"))
+            )
+            digits = "".join(seqs)
+        except TypeError:
+            return None
+        if (
+            not digits.isascii()
+            or digits.encode().translate(None, b"0123456789")  # faster than str.isdigit()
+            or not all(seqs)
+        ):
+            return None
+        pairs = zip(items, seqs, strict=True)
+        return StreamRecord._trusted(pairs, envelope=self._envelope, model=self._model)
+
+    def _parse(self, index: int, item: Any) -> StreamRecord[T]:
         if not isinstance(item, Mapping):
             raise DecodeError(
                 f"record must be an object, got {type(item).__name__}", path=("Records", index)
@@ -163,70 +326,24 @@ class StreamEvent(Generic[T]):
             change, envelope="kinesis", raw=item, model=self._model, sequence_number=seq
         )
 
-    @property
-    def records(self) -> tuple[StreamRecord[T], ...]:
-        """The records, in delivery order."""
-        if self._records is None:
-            if self._envelope == "kinesis":
-                self._records = tuple(self._build(i, item) for i, item in enumerate(self._items))
-            else:
-                self._records = self._build_plain()
-        return self._records
-
-    def _build_plain(self) -> tuple[StreamRecord[T], ...]:
-        """:meth:`_build` for Lambda and Pipes records, fast for the usual well-formed dicts.
-
-        The checks ``StreamRecord.__init__`` makes on each record (an object with a
-        ``dynamodb`` object whose ``SequenceNumber`` is a string of ASCII digits) run once for
-        the whole batch; each record then costs an object and a few slot stores. Anything else
-        takes :meth:`_build` record by record, which raises the error naming the record.
-        """
-        items = self._items
+    def _entry(self, index: int, item: Any) -> StreamRecord[T] | UnparsedRecord:
         try:
-            # dict.get (the method of dict itself) raises TypeError for anything but a dict,
-            # so records and their "dynamodb" must be dicts; "".join wants strings.
-            seqs = list(
-                map(_dict_get, map(_dict_get, items, repeat("dynamodb")), repeat("SequenceNumber"))
-            )
-            digits = "".join(seqs)
-        except TypeError:
-            digits = None
-        if (
-            digits is None
-            or not digits.isascii()
-            or digits.encode().translate(None, b"0123456789")
-            or not all(seqs)
-        ):
-            return tuple(self._build(index, item) for index, item in enumerate(items))
-        envelope = self._envelope
-        model = self._model
-        new = _new_object
-        cls: Any = StreamRecord
-        out: list[StreamRecord[T]] = []
-        append = out.append
-        if model is None:
-            for item in items:
-                record: StreamRecord[T] = new(cls)
-                record._record = item
-                record._envelope = envelope
-                record._model = None
-                record._keys = None
-                record._new_image = _MISSING
-                record._old_image = _MISSING
-                append(record)
-        else:
-            for item in items:
-                record = new(cls)
-                record._record = item
-                record._envelope = envelope
-                record._model = model
-                record._keys = None
-                record._new_image = _MISSING
-                record._old_image = _MISSING
-                record._new = _MISSING
-                record._old = _MISSING
-                append(record)
-        return tuple(out)
+            record = self._parse(index, item)
+            if self._envelope == "pipes" and not record.event_id:
+                raise DecodeError("eventID is empty", path=("eventID",))
+        except DecodeError as exc:
+            identifier = _raw_identifier(self._envelope, item)
+            if identifier is None:
+                inner = exc.path[2:] if exc.path[:1] == ("Records",) else exc.path
+                raise DecodeError(
+                    f"record {index} has no item identifier, so no partial batch response can "
+                    f"name it; the whole batch must be retried: {exc.reason}",
+                    path=("Records", index, *inner),
+                    event_id=exc.event_id,
+                    sequence_number=exc.sequence_number,
+                ) from exc
+            return UnparsedRecord(index, identifier, item, exc)
+        return record
 
     def __iter__(self) -> Iterator[StreamRecord[T]]:
         return iter(self.records)
@@ -249,47 +366,54 @@ class StreamEvent(Generic[T]):
 
     # -- tumbling windows -------------------------------------------------------------------
 
-    def _field(self, name: str) -> Any:
-        return self._raw.get(name) if isinstance(self._raw, Mapping) else None
+    @property
+    def tumbling_window(self) -> Window | None:
+        """The tumbling window of this invocation (``window``, ``state``, ``shardId``,
+        ``isFinalInvokeForWindow``, ``isWindowTerminatedEarly``); None outside tumbling windows.
+
+        Raises:
+            DecodeError: the event's ``window`` has no valid ``start`` or ``end``.
+        """
+        raw = self._raw
+        return Window.from_lambda_event(raw) if isinstance(raw, Mapping) else None
 
     @property
     def is_tumbling_window(self) -> bool:
-        """True when the invocation belongs to a tumbling window (``window`` is present)."""
-        return isinstance(self._field("window"), Mapping)
+        """Deprecated: use ``tumbling_window is not None``."""
+        _deprecated("is_tumbling_window", "StreamEvent.tumbling_window is not None")
+        return self.tumbling_window is not None
 
     @property
     def window(self) -> tuple[_dt.datetime, _dt.datetime] | None:
-        """``(start, end)`` of the tumbling window, as aware UTC datetimes."""
-        window = self._field("window")
-        if not isinstance(window, Mapping):
-            return None
-        try:
-            return _parse_window_time(window["start"]), _parse_window_time(window["end"])
-        except (KeyError, ValueError) as exc:
-            raise DecodeError(
-                f"bad tumbling window {dict(window)!r}: {exc}", path=("window",)
-            ) from None
+        """Deprecated: use ``tumbling_window.start`` and ``tumbling_window.end``."""
+        _deprecated("window", "StreamEvent.tumbling_window (.start and .end)")
+        window = self.tumbling_window
+        return None if window is None else (window.start, window.end)
 
     @property
     def state(self) -> dict[str, Any] | None:
-        """The window state returned by the previous invocation (``{}`` on the first)."""
-        if not self.is_tumbling_window:
-            return None
-        state = self._field("state")
-        return dict(state) if isinstance(state, Mapping) else {}
+        """Deprecated: use ``tumbling_window.state``."""
+        _deprecated("state", "StreamEvent.tumbling_window.state")
+        window = self.tumbling_window
+        return None if window is None else dict(window.state)
 
     @property
     def shard_id(self) -> str | None:
-        """``shardId`` of a tumbling-window invocation."""
-        value = self._field("shardId")
-        return value if isinstance(value, str) else None
+        """Deprecated: use ``tumbling_window.shard_id``."""
+        _deprecated("shard_id", "StreamEvent.tumbling_window.shard_id")
+        window = self.tumbling_window
+        return None if window is None else window.shard_id
 
     @property
     def is_final_invoke_for_window(self) -> bool:
-        """``isFinalInvokeForWindow``: the window closed; flush its state now."""
-        return self._field("isFinalInvokeForWindow") is True
+        """Deprecated: use ``tumbling_window.is_final_invoke``."""
+        _deprecated("is_final_invoke_for_window", "StreamEvent.tumbling_window.is_final_invoke")
+        window = self.tumbling_window
+        return window is not None and window.is_final_invoke
 
     @property
     def is_window_terminated_early(self) -> bool:
-        """``isWindowTerminatedEarly``: the state hit Lambda's 1 MB limit."""
-        return self._field("isWindowTerminatedEarly") is True
+        """Deprecated: use ``tumbling_window.is_terminated_early``."""
+        _deprecated("is_window_terminated_early", "StreamEvent.tumbling_window.is_terminated_early")
+        window = self.tumbling_window
+        return window is not None and window.is_terminated_early

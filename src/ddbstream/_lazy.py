@@ -12,10 +12,12 @@ when a lazily loaded module needs one.
 """
 
 from __future__ import annotations
+import __future__
 
 import contextlib
 import importlib
 import types
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -64,6 +66,14 @@ def require(module: str, *, purpose: str) -> types.ModuleType:
         raise error from exc
 
 
+def _is_export(name: str, value: object) -> bool:
+    """A name a package ``__init__`` bound that is one of its exports, not a helper it used."""
+    if name.startswith("_") and name != "__version__":
+        return False
+    helper = value is attach or value is __future__.annotations or isinstance(value, bool)
+    return not helper and not isinstance(value, types.ModuleType)
+
+
 def set_module(value: object, package: str) -> None:
     """Report ``package`` as the ``__module__`` of an exported class or function."""
     if isinstance(value, type) or callable(value):
@@ -77,6 +87,7 @@ def attach(
     *,
     eager: Iterable[object] = (),
     submodules: Iterable[str] = (),
+    deprecated: Mapping[str, tuple[str, str]] = {},
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The module ``__getattr__`` and ``__dir__`` of a package that loads its names on first use.
 
@@ -85,15 +96,24 @@ def attach(
         lazy: exported name -> the relative module that defines it (``"._routing"``).
         eager: objects the package imported at the top; they get ``__module__`` rewritten too.
         submodules: public subpackages or modules returned by attribute access.
+        deprecated: old name -> (the relative module that defines it, the name to use
+            instead): still importable for one release, with a ``DeprecationWarning``; not in
+            ``__all__`` or ``dir()``.
 
     Returns:
-        ``(__getattr__, __dir__)`` to assign in the package's namespace.
+        ``(__getattr__, __dir__)`` to assign in the package's namespace. The package also gets
+        ``_EXPORTS``, the set of names it defines, which ``__all__`` must list exactly.
     """
+    eager = list(eager)
     for value in eager:
         set_module(value, package)
     subs = frozenset(submodules)
     names = sorted({*lazy, *subs})
     namespace: dict[str, Any] = vars(importlib.import_module(package))
+    # What the package defines, which its __all__ must list exactly (tests/test_exported_members
+    # checks it): its lazy names, what its own imports bound so far, its submodules.
+    imported = {name for name, value in namespace.items() if _is_export(name, value)}
+    namespace["_EXPORTS"] = frozenset({*lazy, *imported, *subs})
 
     def load(module_name: str, name: str) -> types.ModuleType:
         try:
@@ -107,6 +127,12 @@ def attach(
     def __getattr__(name: str) -> Any:
         if name in subs:
             return load(f".{name}", name)
+        if name in deprecated:
+            home, instead = deprecated[name]
+            warnings.warn(
+                f"{package}.{name} is deprecated; use {instead}", DeprecationWarning, stacklevel=2
+            )
+            return getattr(load(home, name), name)
         module_name = lazy.get(name)
         if module_name is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")

@@ -73,6 +73,7 @@ class BatchSummary:
         failed: records reported as batch item failures because they failed.
         not_attempted: records reported because an earlier one failed, or the deadline came.
         filtered: records a local condition skipped (no route or ``where`` matched).
+        dead_lettered: records handed to a dead-letter callback (not reported to Lambda).
         duration: seconds spent on the batch.
         record_age_ms: now minus the oldest ``ApproximateCreationDateTime`` of the batch: the
             function's view of the mapping's IteratorAge (None without timestamps).
@@ -86,6 +87,7 @@ class BatchSummary:
     failed: int = 0
     not_attempted: int = 0
     filtered: int = 0
+    dead_lettered: int = 0
     duration: float = 0.0
     record_age_ms: float | None = None
     function: str | None = None
@@ -111,8 +113,10 @@ def log_record_failure(
     reason: str,
     exc: BaseException | None = None,
     route: str | None = None,
+    record_index: int | None = None,
 ) -> None:
-    """Log one failed record once, at WARNING, with its identity in the message and as fields."""
+    """Log one failed record once, at WARNING, with its identity in the message and as fields
+    (``record_index``, the record's position in its batch, as a field only)."""
     where = f" in {route}" if route else ""
     logger.warning(
         "record failed%s: eventID=%s SequenceNumber=%s: %s",
@@ -126,6 +130,7 @@ def log_record_failure(
             "sequence_number": sequence_number,
             "item_identifier": item_identifier,
             "route": route,
+            "record_index": record_index,
         },
     )
 
@@ -133,9 +138,10 @@ def log_record_failure(
 def log_batch(logger: logging.Logger, summary: BatchSummary) -> None:
     """Log the batch's one INFO summary line, with the counts as fields."""
     age = "-" if summary.record_age_ms is None else f"{summary.record_age_ms:.0f} ms"
+    dead = f", {summary.dead_lettered} dead-lettered" if summary.dead_lettered else ""
     logger.info(
         "batch of %d records: %d processed, %d failed, %d not attempted, %d filtered, "
-        "%.1f ms, oldest record %s",
+        "%.1f ms, oldest record %s%s",
         summary.records,
         summary.processed,
         summary.failed,
@@ -143,12 +149,14 @@ def log_batch(logger: logging.Logger, summary: BatchSummary) -> None:
         summary.filtered,
         summary.duration * 1000.0,
         age,
+        dead,
         extra={
             "records": summary.records,
             "processed": summary.processed,
             "failed": summary.failed,
             "not_attempted": summary.not_attempted,
             "filtered": summary.filtered,
+            "dead_lettered": summary.dead_lettered,
             "duration_ms": summary.duration * 1000.0,
             "record_age_ms": summary.record_age_ms,
         },
@@ -169,6 +177,7 @@ _BATCH_METRICS = (
     ("RecordsFailed", "failed", "Count"),
     ("RecordsNotAttempted", "not_attempted", "Count"),
     ("RecordsFilteredLocally", "filtered", "Count"),
+    ("RecordsDeadLettered", "dead_lettered", "Count"),
 )
 
 

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import DecodeError
+from ._types import EventName
 
 __all__ = [
     "TTL_USER_IDENTITY",
@@ -34,7 +35,7 @@ TTL_USER_IDENTITY: Mapping[str, str] = {
     "type": "Service",
     "principalId": "dynamodb.amazonaws.com",
 }
-_KNOWN_EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+_KNOWN_EVENT_NAMES = frozenset(name.value for name in EventName)
 
 
 def table_name_from_arn(arn: str) -> str | None:
@@ -112,7 +113,7 @@ def lambda_record_from_get_records(
         raise DecodeError("a GetRecords record must have an eventName", sequence_number=seq)
     identity = record.get("userIdentity")
     if name not in _KNOWN_EVENT_NAMES and "NewImage" not in ddb and "Keys" in ddb:
-        name, identity = "REMOVE", dict(TTL_USER_IDENTITY)
+        name, identity = EventName.REMOVE.value, dict(TTL_USER_IDENTITY)
     elif isinstance(identity, Mapping):
         identity = {
             "type": identity.get("type", identity.get("Type")),

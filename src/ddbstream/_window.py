@@ -1,31 +1,56 @@
-"""Lambda tumbling windows: fold records into the window's state, flush it when the window ends.
+"""Lambda tumbling windows: the window of an invocation, folding records into its state, and the
+state's 1 MB limit.
 
 With ``TumblingWindowInSeconds`` set on the event source mapping, Lambda hands each invocation
 the state the previous invocation of the same shard and window returned, and expects the new
 state back (``{"state": ..., "batchItemFailures": [...]}``; without ``state`` the invocation
 counts as failed). When the window closes, a last invocation has ``isFinalInvokeForWindow``:
 that is when the aggregate is written somewhere. State is limited to 1 MB per shard.
+
+:class:`Window` is the window of one invocation (``StreamEvent.tumbling_window``);
+:class:`TumblingWindow` is what a :class:`~ddbstream.Router` folds into its state.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._errors import LimitExceeded, UsageError
-from ._event import StreamEvent
-from ._records import StreamRecord
+from ._errors import DecodeError, LimitExceeded, UsageError
+from ._records import StreamRecord, bind_now
+from ._reprs import name_of, short_repr
+from ._types import Condition, RecordPredicate, predicate_of
 
-__all__ = ["MAX_STATE_BYTES", "TumblingWindow", "Window", "state_size"]
+if TYPE_CHECKING:
+    from ._event import StreamEvent
 
-#: Lambda's limit on a tumbling window's state (per shard), in bytes of JSON.
+__all__ = ["MAX_STATE_BYTES", "TumblingWindow", "Window", "check_state", "state_size"]
+
 MAX_STATE_BYTES = 1024 * 1024
+"""Lambda's limit on a tumbling window's state (per shard), in bytes of JSON."""
 
 Folder = Callable[[dict[str, Any], StreamRecord[Any]], Mapping[str, Any]]
+
+
+def _window_time(value: Any, which: str) -> _dt.datetime:
+    if not isinstance(value, str):
+        raise DecodeError(
+            f"window {which} must be an ISO 8601 text, got {short_repr(value)}",
+            path=("window", which),
+        )
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        parsed = _dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise DecodeError(
+            f"window {which} {short_repr(value)} is not an ISO 8601 time", path=("window", which)
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +67,11 @@ class Window:
             Lambda started the window over with a fresh state.
 
     Example:
-        >>> from ddbstream import StreamEvent, Window
+        >>> from ddbstream import StreamEvent
         >>> from ddbstream.testing import insert, tumbling_window_event
         >>> event = tumbling_window_event([insert({"pk": "a"})], start="2024-06-10T00:00:00Z",
         ...                               end="2024-06-10T00:05:00Z", state={"n": 1}, final=True)
-        >>> window = Window.from_event(StreamEvent.parse(event))
+        >>> window = StreamEvent.parse(event).tumbling_window
         >>> window.end - window.start, window.state, window.is_final_invoke
         (datetime.timedelta(seconds=300), {'n': 1}, True)
     """
@@ -59,26 +84,48 @@ class Window:
     is_terminated_early: bool = False
 
     @classmethod
-    def from_event(cls, event: StreamEvent[Any]) -> Window | None:
-        """The window of a tumbling-window invocation; None for any other event."""
-        bounds = event.window
-        if bounds is None:
+    def from_lambda_event(cls, event: Mapping[str, Any]) -> Window | None:
+        """The window of a Lambda tumbling-window event (its ``window``, ``state``, ``shardId``,
+        ``isFinalInvokeForWindow`` and ``isWindowTerminatedEarly`` fields); None for an event
+        without ``window``.
+
+        Raises:
+            DecodeError: ``window`` lacks a valid ``start`` or ``end``.
+        """
+        window = event.get("window")
+        if not isinstance(window, Mapping):
             return None
+        state = event.get("state")
+        shard_id = event.get("shardId")
         return cls(
-            start=bounds[0],
-            end=bounds[1],
-            shard_id=event.shard_id,
-            state=event.state or {},
-            is_final_invoke=event.is_final_invoke_for_window,
-            is_terminated_early=event.is_window_terminated_early,
+            start=_window_time(window.get("start"), "start"),
+            end=_window_time(window.get("end"), "end"),
+            shard_id=shard_id if isinstance(shard_id, str) else None,
+            state=dict(state) if isinstance(state, Mapping) else {},
+            is_final_invoke=event.get("isFinalInvokeForWindow") is True,
+            is_terminated_early=event.get("isWindowTerminatedEarly") is True,
         )
+
+    @classmethod
+    def from_event(cls, event: StreamEvent[Any]) -> Window | None:
+        """Deprecated: use ``event.tumbling_window``.
+
+        .. deprecated:: 0.1
+        """
+        warnings.warn(
+            "Window.from_event(event) is deprecated; use event.tumbling_window",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return event.tumbling_window
 
 
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     raise UsageError(
-        f"tumbling-window state must be JSON: {type(value).__name__} value {value!r} is not"
+        f"tumbling-window state must be JSON: {type(value).__name__} value "
+        f"{short_repr(value)} is not"
     )
 
 
@@ -87,6 +134,12 @@ def state_size(state: Mapping[str, Any]) -> int:
 
     Raises:
         UsageError: the state holds a value JSON cannot carry.
+
+    Example:
+        >>> from decimal import Decimal
+        >>> from ddbstream._window import state_size
+        >>> state_size({"n": Decimal("1.5")})
+        11
     """
     text = json.dumps(state, separators=(",", ":"), ensure_ascii=False, default=_json_default)
     return len(text.encode("utf-8"))
@@ -138,18 +191,36 @@ class TumblingWindow:
     folder: Folder
     flush: Callable[[dict[str, Any], Window], object] | None = None
     model: type[Any] | None = None
-    condition: Any = None
+    condition: Condition | RecordPredicate | None = None
+
+    def __post_init__(self) -> None:
+        predicate_of(self.condition)  # a condition that is none fails now, not per record
+
+    def fold(self, state: dict[str, Any], record: StreamRecord[Any]) -> dict[str, Any]:
+        """The state after ``record``: ``folder(state, record)`` if the condition matches it
+        (bound to ``model``), else ``state`` itself.
+
+        Raises:
+            UsageError: the folder returned something other than a mapping.
+            Exception: whatever the condition, the binding or the folder raised.
+        """
+        matches = predicate_of(self.condition)
+        if matches is not None and not matches(record):
+            return state
+        new = self.folder(state, bind_now(record, self.model))
+        if not isinstance(new, Mapping):
+            raise UsageError(
+                f"the window folder {name_of(self.folder)} must return the new state (a dict), "
+                f"got {type(new).__name__}"
+            )
+        return new if isinstance(new, dict) else dict(new)
 
     def __repr__(self) -> str:
-        parts = [_name(self.folder)]
+        parts = [name_of(self.folder)]
         if self.flush is not None:
-            parts.append(f"flush={_name(self.flush)}")
+            parts.append(f"flush={name_of(self.flush)}")
         if self.model is not None:
-            parts.append(f"model={_name(self.model)}")
+            parts.append(f"model={name_of(self.model)}")
         if self.condition is not None:
             parts.append(f"condition={self.condition!r}")
         return f"TumblingWindow({', '.join(parts)})"
-
-
-def _name(obj: Any) -> str:
-    return str(getattr(obj, "__qualname__", None) or repr(obj))

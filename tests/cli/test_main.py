@@ -205,7 +205,10 @@ def test_local_start_reports_a_dead_server(
         def log_tail(self) -> str:
             return "boom"
 
+    import ddbstream.testing
+
     monkeypatch.setattr(_local, "DynamoDBLocal", Dead)
+    monkeypatch.setattr(ddbstream.testing, "DynamoDBLocal", Dead)  # once read, it is cached
     assert main(["local", "start", "--port", "8123"]) == 2
     captured = capsys.readouterr()
     assert "DynamoDB Local at http://127.0.0.1:8123" in captured.out

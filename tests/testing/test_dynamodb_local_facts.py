@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from ddbstream.testing._plugin import LocalTable
-from ddbstream.testing._streams import read_stream
+from ddbstream.testing import LocalTable, read_stream
 
 
 @pytest.fixture

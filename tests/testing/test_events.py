@@ -320,17 +320,19 @@ def test_tumbling_window_event() -> None:
     )
     assert event["window"] == {"start": "2024-06-10T06:10:00Z", "end": "2024-06-10T06:15:00Z"}
     assert event["eventSourceARN"].endswith("/stream/2024-06-10T00:00:00.000")
-    parsed = StreamEvent.from_lambda(event)
-    assert parsed.is_tumbling_window
-    assert parsed.is_final_invoke_for_window
-    assert not parsed.is_window_terminated_early
-    assert parsed.window == (start, start + dt.timedelta(minutes=5))
-    assert parsed.state == {"total": "3"}
-    assert parsed.shard_id == event["shardId"]
+    window = StreamEvent.from_lambda(event).tumbling_window
+    assert window is not None
+    assert window.is_final_invoke
+    assert not window.is_terminated_early
+    assert (window.start, window.end) == (start, start + dt.timedelta(minutes=5))
+    assert window.state == {"total": "3"}
+    assert window.shard_id == event["shardId"]
     first = tumbling_window_event([], start=start, end=start, terminated_early=True)
     assert first["state"] == {}
     assert first["Records"] == []
-    assert StreamEvent.from_lambda(first).is_window_terminated_early
+    first_window = StreamEvent.from_lambda(first).tumbling_window
+    assert first_window is not None
+    assert first_window.is_terminated_early
 
 
 # -- FakeLambdaContext --------------------------------------------------------------------

@@ -11,16 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ddbstream import StreamRecord, UsageError, deserialize_image
-from ddbstream.testing import (
-    ChangeHistory,
-    Delivery,
-    DeliverySchedule,
-    change_histories,
-    deliveries,
-)
+from ddbstream.testing import ChangeHistory, Delivery, DeliverySchedule
 from ddbstream.testing._histories import item_key
+from ddbstream.testing.strategies import change_histories, deliveries
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INVOICE_KEYS = st.fixed_dictionaries(
     {"InvoiceNumber": st.sampled_from(["I1", "I2"]), "TransactionId": st.sampled_from("abc")}
 )
@@ -124,7 +119,7 @@ def test_records_for_each_view_type(view_type: str) -> None:
 def test_items_are_removed_and_reinserted() -> None:
     seen: list[bool] = []
 
-    @settings(max_examples=80, deadline=None)
+    @settings(deadline=None)
     @given(change_histories(keys=st.just({"pk": "only"}), max_changes=12))
     def check(history: ChangeHistory) -> None:
         names = [r["eventName"] for r in history.records]
@@ -214,7 +209,7 @@ def test_without_faults_each_record_comes_once_in_stream_order(data: st.DataObje
 def test_schedules_contain_every_kind_of_fault() -> None:
     kinds: set[str] = set()
 
-    @settings(max_examples=100, deadline=None)
+    @settings(deadline=None)
     @given(st.data())
     def check(data: st.DataObject) -> None:
         history = data.draw(change_histories(min_changes=8, max_changes=20))

@@ -21,7 +21,7 @@ import boto3
 import pytest
 
 from ddbstream import UsageError
-from ddbstream.testing._local import (
+from ddbstream.testing import (
     DYNAMODB_LOCAL_NPM_VERSION,
     DynamoDBLocal,
     dynamodb_local_env,

@@ -12,8 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from ddbstream.testing._local import DynamoDBLocal
-from ddbstream.testing._plugin import LocalTable, MakeTable
+from ddbstream.testing import DynamoDBLocal, LocalTable, MakeTable
 
 
 def test_loading_the_plugin_imports_nothing_heavy() -> None:

@@ -37,7 +37,7 @@ from ddbstream.testing.strategies import (
 
 # DynamoDB's stored spelling: plain notation, no leading zeros, no trailing fraction zeros.
 CANONICAL_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]*[1-9])?")
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _walk(av: dict[str, Any], depth: int = 0) -> int:

@@ -16,8 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream import DecodeError, StreamEvent, UsageError
-from ddbstream.testing._plugin import LocalTable
-from ddbstream.testing._streams import lambda_event, order_shards, read_stream
+from ddbstream.testing import EventBuilder, LocalTable, lambda_event, order_shards, read_stream
 
 # ---------------------------------------------------------------- order_shards (pure)
 
@@ -114,11 +113,13 @@ def test_order_is_a_permutation_with_every_parent_first(listing: list[dict[str, 
     assert ids(order_shards(list(reversed(listing)))) == ids(ordered)  # deterministic
 
 
-def test_lambda_event_wraps_a_copy() -> None:
-    records = [{"eventID": "1"}]
-    event = lambda_event(records)
-    assert event == {"Records": [{"eventID": "1"}]}
-    assert event["Records"] is not records
+def test_lambda_event_takes_complete_records_as_they_are() -> None:
+    """The one ``lambda_event``: records as ``read_stream`` returns them (complete) are copied
+    unchanged, whether passed as arguments or as one list."""
+    records = [EventBuilder("T").insert({"pk": "a"}), EventBuilder("T").remove({"pk": "b"})]
+    for event in (lambda_event(records), lambda_event(*records)):
+        assert event == {"Records": records}
+        assert all(a is not b for a, b in zip(event["Records"], records, strict=True))
 
 
 # ---------------------------------------------------------------- read_stream (fake client)

@@ -147,7 +147,7 @@ class Aggregator:
         write once on the final invoke; see :func:`~ddbstream.aggregate.handle_window`.
         """
         parsed = StreamEvent.parse(event)
-        if parsed.is_tumbling_window:
+        if parsed.tumbling_window is not None:
             from ._window import handle_window
 
             return handle_window(self, parsed)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .._codec import deserialize, serialize
 from .._errors import AggregationError, DDBStreamError
 from .._event import StreamEvent
-from .._window import Window, check_state
+from .._window import check_state
 from ._delta import Change, Deltas, change_of, merge_deltas
 from ._engine import commit_units
 from ._plan import Unit
@@ -89,9 +89,9 @@ def _fold(
 
 def _flush(spec: Aggregator, event: StreamEvent[Any], deltas: Deltas) -> None:
     sink = spec._sink()
-    window = event.window
+    window = event.tumbling_window
     assert window is not None
-    tag = f"{event.shard_id or ''}#{window[0].isoformat()}"
+    tag = f"{window.shard_id or ''}#{window.start.isoformat()}"
     per_unit = max(1, sink.max_actions - 1)
     ordered = sorted(deltas.items(), key=lambda kv: repr(kv[0]))
     units = []
@@ -114,15 +114,15 @@ def handle_window(spec: Aggregator, event: StreamEvent[Any]) -> dict[str, Any]:
         LimitExceeded: the folded state is over Lambda's 1 MB per shard (too many groups or
             items in one window: shorten the window or aggregate without one).
     """
-    deltas, seen = load_state(spec, event.state)
+    window = event.tumbling_window
+    deltas, seen = load_state(spec, None if window is None else dict(window.state))
     deltas, failed = _fold(spec, event, deltas, seen)
     failures = [{"itemIdentifier": i} for i in failed]
-    if event.is_final_invoke_for_window and not failed:
+    if window is not None and window.is_final_invoke and not failed:
         if deltas:
             _flush(spec, event, deltas)
         return {"state": {}, "batchItemFailures": []}
     state = dump_state(spec, deltas, seen)
-    window = Window.from_event(event)
     if window is not None:
         check_state(state, window)
     return {"state": state, "batchItemFailures": failures}

@@ -4,9 +4,10 @@
   from plain Python items; :func:`lambda_event`, :func:`pipes_event`, :func:`kinesis_event` and
   :func:`tumbling_window_event` wrap them in the envelope a handler receives; :class:`EventBuilder`
   numbers records across events; :class:`FakeLambdaContext` is a context with a deadline.
-* Hypothesis strategies in :mod:`ddbstream.testing.strategies`, and :func:`change_histories` /
-  :func:`deliveries`: random consistent histories of a table and the at-least-once delivery
-  schedules Lambda could make of them.
+* Hypothesis strategies, all in :mod:`ddbstream.testing.strategies` (values, items, records,
+  events, and ``change_histories`` / ``deliveries``: random consistent histories of a table
+  and the at-least-once delivery schedules Lambda could make of them); :class:`ChangeHistory`,
+  :class:`Delivery` and :class:`DeliverySchedule` are what those two draw.
 * DynamoDB Local: :class:`DynamoDBLocal`, :func:`install_dynamodb_local`, :func:`read_stream`,
   plus pytest fixtures registered by the ``ddbstream`` pytest plugin.
 
@@ -39,13 +40,7 @@ if TYPE_CHECKING:
         remove,
         tumbling_window_event,
     )
-    from ._histories import (
-        ChangeHistory,
-        Delivery,
-        DeliverySchedule,
-        change_histories,
-        deliveries,
-    )
+    from ._histories import ChangeHistory, Delivery, DeliverySchedule
     from ._local import (
         DYNAMODB_LOCAL_NPM_VERSION,
         DynamoDBLocal,
@@ -65,8 +60,6 @@ __all__ = [
     "FakeLambdaContext",
     "LocalTable",
     "MakeTable",
-    "change_histories",
-    "deliveries",
     "dynamodb_local_env",
     "insert",
     "install_dynamodb_local",
@@ -94,8 +87,6 @@ _LAZY: dict[str, str] = {
     "ChangeHistory": "._histories",
     "Delivery": "._histories",
     "DeliverySchedule": "._histories",
-    "change_histories": "._histories",
-    "deliveries": "._histories",
     "DYNAMODB_LOCAL_NPM_VERSION": "._local",
     "DynamoDBLocal": "._local",
     "dynamodb_local_env": "._local",
@@ -107,4 +98,12 @@ _LAZY: dict[str, str] = {
 }
 
 
-__getattr__, __dir__ = attach(__name__, _LAZY, submodules=["strategies"])
+__getattr__, __dir__ = attach(
+    __name__,
+    _LAZY,
+    submodules=["strategies"],
+    deprecated={
+        "change_histories": (".strategies", "ddbstream.testing.strategies.change_histories"),
+        "deliveries": (".strategies", "ddbstream.testing.strategies.deliveries"),
+    },
+)

@@ -25,23 +25,28 @@ from typing import Any, Literal
 from .._codec import serialize_image
 from .._errors import UsageError
 from .._shapes import TTL_USER_IDENTITY
+from .._types import EventName, StreamViewType
 
 __all__ = [
     "EventBuilder",
     "dynamodb_number_text",
+    "image_of",
     "insert",
     "kinesis_event",
     "lambda_event",
     "modify",
     "pipes_event",
+    "record_template",
     "remove",
+    "size_bytes_of",
     "tumbling_window_event",
 ]
 
 Precision = Literal["MILLISECOND", "MICROSECOND"]
 ViewType = Literal["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]
 
-_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+_VIEW_TYPES = tuple(view.value for view in StreamViewType)
+_BOTH = StreamViewType.NEW_AND_OLD_IMAGES.value
 _DEFAULT_TABLE = "Table"
 _DEFAULT_REGION = "us-east-1"
 _ACCOUNT = "123456789012"
@@ -81,7 +86,9 @@ def _normalize(av: Any) -> Any:
     return dict(av)
 
 
-def _image(item: Mapping[str, Any]) -> dict[str, Any]:
+def image_of(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The image of a plain Python item as the stream writes it (numbers as DynamoDB stores
+    them)."""
     return {name: _normalize(av) for name, av in serialize_image(item).items()}
 
 
@@ -101,12 +108,13 @@ def _key_names(item: Mapping[str, Any], keys: Sequence[str] | None) -> tuple[str
     return (next(iter(item)),)
 
 
-def _size(*images: Mapping[str, Any] | None) -> int:
+def size_bytes_of(*images: Mapping[str, Any] | None) -> int:
+    """A plausible ``SizeBytes`` for a record with these images (never below 1)."""
     parts = [json.dumps(i, separators=(",", ":")) for i in images if i is not None]
     return max(1, sum(len(p) for p in parts) // 2)
 
 
-def _template(
+def record_template(
     name: str,
     keys: dict[str, Any],
     new: dict[str, Any] | None,
@@ -118,11 +126,11 @@ def _template(
     if view_type not in _VIEW_TYPES:
         raise UsageError(f"{view_type=} is not one of {', '.join(_VIEW_TYPES)}")
     dynamodb: dict[str, Any] = {"Keys": keys}
-    if new is not None and view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+    if new is not None and view_type in (StreamViewType.NEW_IMAGE, _BOTH):
         dynamodb["NewImage"] = new
-    if old is not None and view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+    if old is not None and view_type in (StreamViewType.OLD_IMAGE, _BOTH):
         dynamodb["OldImage"] = old
-    dynamodb["SizeBytes"] = _size(keys, dynamodb.get("NewImage"), dynamodb.get("OldImage"))
+    dynamodb["SizeBytes"] = size_bytes_of(keys, dynamodb.get("NewImage"), dynamodb.get("OldImage"))
     dynamodb["StreamViewType"] = view_type
     record: dict[str, Any] = {"eventName": name, "dynamodb": dynamodb}
     if ttl:
@@ -155,8 +163,9 @@ def insert(
         {'pk': {'S': 'a'}, 'qty': {'N': '3'}}
     """
     names = _key_names(item, keys)
-    image = _image(item)
-    return _template("INSERT", {n: image[n] for n in names}, image, None, view_type=view_type)
+    image = image_of(item)
+    key = {n: image[n] for n in names}
+    return record_template(EventName.INSERT.value, key, image, None, view_type=view_type)
 
 
 def modify(
@@ -178,11 +187,11 @@ def modify(
         ({'N': '1'}, {'N': '2'})
     """
     names = _key_names(new, keys)
-    new_image, old_image = _image(new), _image(old)
+    new_image, old_image = image_of(new), image_of(old)
     key = {n: new_image[n] for n in names}
     if any(old_image.get(n) != av for n, av in key.items()):
         raise UsageError(f"modify() needs the same key in old and new, got {old!r} and {new!r}")
-    return _template("MODIFY", key, new_image, old_image, view_type=view_type)
+    return record_template(EventName.MODIFY.value, key, new_image, old_image, view_type=view_type)
 
 
 def remove(
@@ -204,9 +213,14 @@ def remove(
         {'type': 'Service', 'principalId': 'dynamodb.amazonaws.com'}
     """
     names = _key_names(item, keys)
-    image = _image(item)
-    return _template(
-        "REMOVE", {n: image[n] for n in names}, None, image, view_type=view_type, ttl=ttl
+    image = image_of(item)
+    return record_template(
+        EventName.REMOVE.value,
+        {n: image[n] for n in names},
+        None,
+        image,
+        view_type=view_type,
+        ttl=ttl,
     )
 
 
@@ -286,7 +300,7 @@ class EventBuilder:
         args = [repr(self._table_name)] if self._table_name != _DEFAULT_TABLE else []
         if self._region != _DEFAULT_REGION:
             args.append(f"region={self._region!r}")
-        if self._view_type != "NEW_AND_OLD_IMAGES":
+        if self._view_type != _BOTH:
             args.append(f"view_type={self._view_type!r}")
         if self.keys is not None:
             args.append(f"keys={self.keys!r}")

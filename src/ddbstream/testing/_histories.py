@@ -23,12 +23,14 @@ from hypothesis.strategies import DrawFn, SearchStrategy
 
 from .._codec import deserialize_image
 from .._errors import UsageError
-from ._events import EventBuilder, _image, _size, _template
+from .._types import EventName, StreamViewType
+from ._events import EventBuilder, image_of, record_template, size_bytes_of
 
 __all__ = ["ChangeHistory", "Delivery", "DeliverySchedule", "change_histories", "deliveries"]
 
 ItemKey = tuple[tuple[str, str], ...]
-_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+_VIEW_TYPES = tuple(view.value for view in StreamViewType)
+_BOTH = StreamViewType.NEW_AND_OLD_IMAGES.value
 _DEFAULT_KEYS = st.sampled_from([{"pk": "a"}, {"pk": "b"}, {"pk": "c"}])
 _DEFAULT_ATTRIBUTES = st.fixed_dictionaries(
     {}, optional={"n": st.integers(-3, 3), "tag": st.sampled_from(["x", "y"])}
@@ -45,11 +47,11 @@ def item_key(keys: Mapping[str, Any]) -> ItemKey:
 
 def _for_view(record: Mapping[str, Any], view_type: str) -> dict[str, Any]:
     ddb = dict(record["dynamodb"])
-    if view_type in ("KEYS_ONLY", "OLD_IMAGE"):
+    if view_type in (StreamViewType.KEYS_ONLY, StreamViewType.OLD_IMAGE):
         ddb.pop("NewImage", None)
-    if view_type in ("KEYS_ONLY", "NEW_IMAGE"):
+    if view_type in (StreamViewType.KEYS_ONLY, StreamViewType.NEW_IMAGE):
         ddb.pop("OldImage", None)
-    ddb["SizeBytes"] = _size(ddb["Keys"], ddb.get("NewImage"), ddb.get("OldImage"))
+    ddb["SizeBytes"] = size_bytes_of(ddb["Keys"], ddb.get("NewImage"), ddb.get("OldImage"))
     ddb["StreamViewType"] = view_type
     return {**record, "dynamodb": ddb}
 
@@ -75,7 +77,7 @@ class ChangeHistory:
     Example:
         >>> from hypothesis import given
         >>> from ddbstream import StreamRecord
-        >>> from ddbstream.testing import change_histories
+        >>> from ddbstream.testing.strategies import change_histories
         >>> @given(change_histories(max_changes=8))
         ... def test_replay_gives_final_table(history):
         ...     table = {}
@@ -150,20 +152,20 @@ def change_histories(
     complete: list[dict[str, Any]] = []
     for _ in range(draw(st.integers(min_changes, max_changes))):
         key = dict(draw(keys))
-        key_image = _image(key)
+        key_image = image_of(key)
         ident = item_key(key_image)
         current = table.get(ident)
         if draw(st.booleans()) or (current is None and draw(st.booleans())):
-            new = _image(_draw_item(draw, key, attributes))
+            new = image_of(_draw_item(draw, key, attributes))
             if new == current:
                 continue  # an unchanged put writes no stream record
-            name = "INSERT" if current is None else "MODIFY"
-            template = _template(name, key_image, new, current, view_type="NEW_AND_OLD_IMAGES")
+            name = EventName.INSERT if current is None else EventName.MODIFY
+            template = record_template(name.value, key_image, new, current, view_type=_BOTH)
             table[ident] = new
         elif current is not None:
             expired = ttl and draw(st.booleans())
-            template = _template(
-                "REMOVE", key_image, None, current, view_type="NEW_AND_OLD_IMAGES", ttl=expired
+            template = record_template(
+                EventName.REMOVE.value, key_image, None, current, view_type=_BOTH, ttl=expired
             )
             del table[ident]
         else:

@@ -10,7 +10,7 @@ shard rollovers, as with a Lambda event source mapping.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._aws import aws_error
@@ -20,7 +20,7 @@ from .._shapes import lambda_record_from_get_records
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-__all__ = ["lambda_event", "order_shards", "read_stream"]
+__all__ = ["order_shards", "read_stream"]
 
 _DESCRIBE_LIMIT = 100  # the DescribeStream maximum
 _GET_RECORDS_LIMIT = 1000  # the GetRecords maximum
@@ -77,16 +77,6 @@ def order_shards(shards: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]
         stuck = sorted(set(by_id) - {s["ShardId"] for s in ordered})
         raise DecodeError(f"shard lineage has a cycle through {stuck}")
     return ordered
-
-
-def lambda_event(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """Wrap Lambda-shaped records as the event a handler receives: ``{"Records": [...]}``.
-
-    Example:
-        >>> lambda_event([])
-        {'Records': []}
-    """
-    return {"Records": list(records)}
 
 
 def _not_found(exc: Exception) -> bool:

@@ -1,4 +1,5 @@
-"""Hypothesis strategies for DynamoDB values, items, stream records and events.
+"""Hypothesis strategies for DynamoDB values, items, stream records, events and histories: every
+strategy of the testing kit lives in this one namespace.
 
 Everything drawn obeys DynamoDB's rules, so :func:`ddbstream.deserialize` accepts it: numbers are
 spelt as DynamoDB stores them (plain notation, no leading or trailing zeros) with at most 38
@@ -9,6 +10,10 @@ OldImage, a REMOVE no NewImage, KEYS_ONLY no image at all, and every image holds
 Keys. Importing this module registers a strategy for :class:`~ddbstream.StreamRecord`, so
 ``st.from_type(StreamRecord)`` and ``st.from_type(StreamRecord[Invoice])`` work (``Invoice`` a
 dataclass, TypedDict or pydantic model whose fields DynamoDB can store).
+
+:func:`change_histories` draws a random consistent history of a table (with its final state)
+and :func:`deliveries` the at-least-once delivery schedules Lambda could make of it, for
+properties such as "totals are exact under any delivery".
 
 Example:
     >>> from hypothesis import given
@@ -36,11 +41,15 @@ from hypothesis.strategies import DrawFn, SearchStrategy
 from .._codec import EncodeError, deserialize, deserialize_image
 from .._errors import UsageError
 from .._records import StreamRecord
-from ._events import EventBuilder, _image, _template, dynamodb_number_text
+from .._types import EventName, StreamViewType
+from ._events import EventBuilder, dynamodb_number_text, image_of, record_template
+from ._histories import change_histories, deliveries
 
 __all__ = [
     "ALL_TYPES",
     "attribute_values",
+    "change_histories",
+    "deliveries",
     "images",
     "items",
     "kinesis_events",
@@ -52,11 +61,10 @@ __all__ = [
 
 #: Every AttributeValue type tag.
 ALL_TYPES: tuple[str, ...] = ("S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS")
-_VIEW_TYPES = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
-_EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
+_VIEW_TYPES = tuple(view.value for view in StreamViewType)
+_EVENT_NAMES = tuple(name.value for name in EventName)
 _KEY_TYPES = ("S", "N", "B")
 _DEFAULT_KEY_SCHEMA: Mapping[str, str] = {"pk": "S"}
-_TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
 def _b64(raw: bytes) -> str:
@@ -251,10 +259,10 @@ def _record(
     name = draw(st.sampled_from(sorted(event_names)))
     keys = {n: draw(_key_values(t)) for n, t in schema.items()}
     shape = images(key_schema=schema, max_depth=max_depth).map(lambda i: {**i, **keys})
-    new = draw(shape) if name != "REMOVE" else None
-    old = draw(shape.filter(lambda i: i != new)) if name != "INSERT" else None
-    ttl = name == "REMOVE" and draw(st.booleans())
-    record = _template(name, keys, new, old, view_type=view_type, ttl=ttl)
+    new = draw(shape) if name != EventName.REMOVE else None
+    old = draw(shape.filter(lambda i: i != new)) if name != EventName.INSERT else None
+    ttl = name == EventName.REMOVE and draw(st.booleans())
+    record = record_template(name, keys, new, old, view_type=view_type, ttl=ttl)
     record["eventID"] = draw(st.text("0123456789abcdef", min_size=32, max_size=32))
     record["dynamodb"]["SequenceNumber"] = draw(_sequence_numbers())
     record["dynamodb"]["ApproximateCreationDateTime"] = float(
@@ -386,7 +394,7 @@ def kinesis_events(
     """Lambda events of a Kinesis Data Streams for DynamoDB source (KDS always writes both
     images); ``precision`` (``"MILLISECOND"``/``"MICROSECOND"``) is drawn when None."""
     builder, records = _batch(
-        draw, "NEW_AND_OLD_IMAGES", event_names, key_schema, min_size, max_size
+        draw, StreamViewType.NEW_AND_OLD_IMAGES.value, event_names, key_schema, min_size, max_size
     )
     chosen = precision or draw(st.sampled_from(("MILLISECOND", "MICROSECOND")))
     return builder.kinesis_event(*records, precision=chosen)  # type: ignore[arg-type]
@@ -406,7 +414,7 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 def _storable(value: Any) -> dict[str, Any] | None:
     try:
-        return _image(_as_dict(value))
+        return image_of(_as_dict(value))
     except (EncodeError, TypeError, ValueError):
         return None
 
@@ -423,13 +431,14 @@ def _keyable(image: dict[str, Any] | None) -> bool:
 def _model_records(draw: DrawFn, model: Any) -> StreamRecord[Any]:
     image_of = st.from_type(model).map(_storable).filter(_keyable)
     name = draw(st.sampled_from(_EVENT_NAMES))
-    new = draw(image_of) if name != "REMOVE" else None
-    old = draw(image_of) if name != "INSERT" else None
+    new = draw(image_of) if name != EventName.REMOVE else None
+    old = draw(image_of) if name != EventName.INSERT else None
     first = next(iter(new or old or {}))
     keys = {first: (new or old or {})[first]}
     if new is not None and old is not None:
         old = {**old, first: keys[first]}
-    record = _template(name, keys, new, old, view_type="NEW_AND_OLD_IMAGES")
+    view_type = StreamViewType.NEW_AND_OLD_IMAGES.value
+    record = record_template(name, keys, new, old, view_type=view_type)
     return StreamRecord(EventBuilder().stamp(record), model=model)
 
 
