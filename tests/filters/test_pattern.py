@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ddbstream import InvalidPattern
 from ddbstream.filters import Filter
-from ddbstream.filters._pattern import expand, loads_pattern, normalize
+from ddbstream.filters._pattern import expand, loads_pattern, validate
 
 INVALID = json.loads((Path(__file__).parent / "cases" / "invalid.json").read_text())
 
@@ -66,9 +66,9 @@ def test_identical_leaf_path_last_wins_and_moves_last() -> None:
 
 
 def test_expansion_follows_event_ruler_or_forking_and_overriding() -> None:
-    rules = expand(normalize({"s": ["x"], "$or": [{"m": ["1"]}, {"t": ["2"], "u": ["3"]}]}))
+    rules = expand(validate({"s": ["x"], "$or": [{"m": ["1"]}, {"t": ["2"], "u": ["3"]}]}).rule)
     assert [[name for name, _ in rule] for rule in rules] == [["m", "s"], ["s", "t", "u"]]
-    rules = expand(normalize({"a": {"b": ["1"]}, "a.b": ["2"]}))
+    rules = expand(validate({"a": {"b": ["1"]}, "a.b": ["2"]}).rule)
     assert [[(n, [c.operand for c in conds]) for n, conds in r] for r in rules] == [
         [("a.b", ["2"])]
     ]

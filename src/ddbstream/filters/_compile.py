@@ -42,7 +42,7 @@ from ._atoms import (
 )
 from ._criteria import Filter, FilterCriteria
 from ._expr import Expression, LocalPredicate, _AllOf, _AnyOf, _Leaf, _Negation
-from ._pattern import MAX_PATTERN_LENGTH, MAX_SUB_RULES, RESERVED_IN_OR
+from ._pattern import MAX_COMBINATIONS, MAX_PATTERN_LENGTH, RESERVED_IN_OR, combinations
 
 __all__ = ["compile_filters", "dumps", "to_criteria"]
 
@@ -472,7 +472,7 @@ def _split(node: Node, expression: object) -> list[Node]:
         why = (
             f"longer than Lambda's {MAX_PATTERN_LENGTH} characters"
             if pattern is None or len(dumps(pattern)) > MAX_PATTERN_LENGTH
-            else f"more than {MAX_SUB_RULES} $or combinations"
+            else f"more than {MAX_COMBINATIONS} $or combinations"
         )
         raise LimitExceeded(
             f"one alternative of {expression!r} needs a pattern {why}; split the expression"
@@ -489,21 +489,8 @@ def _fits(node: Node) -> bool:
     return pattern is not None and _within_limits(pattern)
 
 
-def _combinations(obj: Any) -> int:
-    """How many event-ruler sub-rules a pattern expands to (product over its ``$or``s)."""
-    if not isinstance(obj, dict):
-        return 1
-    total = 1
-    for key, value in obj.items():
-        if key == "$or":
-            total *= sum(_combinations(branch) for branch in value)
-        else:
-            total *= _combinations(value)
-    return total
-
-
 def _within_limits(pattern: dict[str, Any]) -> bool:
-    return len(dumps(pattern)) <= MAX_PATTERN_LENGTH and _combinations(pattern) <= MAX_SUB_RULES
+    return len(dumps(pattern)) <= MAX_PATTERN_LENGTH and combinations(pattern) <= MAX_COMBINATIONS
 
 
 def to_criteria(expression: Expression, *, max_filters: int = 5) -> FilterCriteria:

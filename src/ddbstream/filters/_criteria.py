@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import FilterNotExpressible, InvalidPattern, LimitExceeded, UsageError
-from ._evaluate import Matcher, compile_rules
 from ._expr import Expression, LocalPredicate
-from ._pattern import compact_json, expand, normalize
+from ._json import dumps, loads
+from ._matcher import Matcher
+from ._pattern import Validated, validate
+from ._record import EVENT_NAMES, lambda_mapping
 
 __all__ = ["DEFAULT_MAX_FILTERS", "HARD_MAX_FILTERS", "Filter", "FilterCriteria"]
 
-EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 DEFAULT_MAX_FILTERS = 5
 HARD_MAX_FILTERS = 10
-
-
-def _record_mapping(record: Any) -> Any:
-    if isinstance(record, Mapping):
-        return record
-    lambda_record = getattr(record, "lambda_record", None)  # a StreamRecord, duck-typed
-    if isinstance(lambda_record, Mapping):
-        return lambda_record
-    raise UsageError(
-        f"a filter matches a Lambda record dict or a StreamRecord, not {type(record).__name__}"
-    )
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -51,17 +40,14 @@ class Filter:
     """
 
     _text: str = field(compare=False)
-    _key: str = field(init=False)
-    _matcher: Matcher = field(init=False, compare=False)
-    _match: Callable[[Any], bool] = field(init=False, compare=False)
+    _key: str
+    _valid: Validated = field(compare=False)
+    _matcher: Matcher = field(compare=False)
 
-    def __post_init__(self) -> None:
-        pattern = normalize(self._text)
-        object.__setattr__(self, "_text", compact_json(pattern))
-        object.__setattr__(self, "_key", json.dumps(pattern, separators=(",", ":"), sort_keys=True))
-        matcher = compile_rules(expand(pattern))
-        object.__setattr__(self, "_matcher", matcher)
-        object.__setattr__(self, "_match", matcher.matches)
+    @classmethod
+    def _of(cls, valid: Validated) -> Filter:
+        """The filter of a validated pattern."""
+        return cls(valid.text, dumps(valid.value, sort_keys=True), valid, Matcher([valid.rule]))
 
     @classmethod
     def from_pattern(cls, pattern: str | bytes | Mapping[str, Any]) -> Filter:
@@ -81,16 +67,13 @@ class Filter:
             InvalidPattern: a pattern AWS rejects; ``reason`` is event-ruler's message where it
                 has one, ``path`` locates the problem inside the pattern.
         """
-        if isinstance(pattern, Mapping):
-            return cls(compact_json(normalize(pattern)))
-        if isinstance(pattern, (str, bytes, bytearray)):
-            text = pattern.decode() if isinstance(pattern, (bytes, bytearray)) else pattern
-            return cls(text)
+        if isinstance(pattern, (Mapping, str, bytes, bytearray)):
+            return cls._of(validate(pattern))
         raise InvalidPattern(f"a pattern is JSON text or a mapping, not {type(pattern).__name__}")
 
     def to_pattern(self) -> dict[str, Any]:
         """The pattern as a new dict (round-trips through :meth:`from_pattern`)."""
-        return json.loads(self._text)  # type: ignore[no-any-return]
+        return loads(self._text)  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
         """The pattern as compact JSON: the string Lambda's ``Pattern`` field takes."""
@@ -102,14 +85,12 @@ class Filter:
         Raises:
             UsageError: ``record`` is neither a mapping nor a StreamRecord.
         """
-        if record.__class__ is dict:
-            return self._match(record)
-        return self._match(_record_mapping(record))
+        return self._matcher.matches(record)
 
     def explain(self, record: Any) -> str | None:
         """None when ``record`` matches; otherwise the first condition that failed, with its
         path, the expected values and what the record holds there."""
-        return self._matcher.explain(_record_mapping(record))
+        return self._matcher.explain(record)
 
     def event_names(self) -> frozenset[str]:
         """The ``eventName`` values (``INSERT``, ``MODIFY``, ``REMOVE``) this filter can let
@@ -121,12 +102,7 @@ class Filter:
             >>> sorted(Filter.from_pattern('{"eventName": ["INSERT", "MODIFY"]}').event_names())
             ['INSERT', 'MODIFY']
         """
-        names: set[str] = set()
-        for rule in expand(normalize(self._text)):
-            only = tuple((name, conds) for name, conds in rule if name == "eventName")
-            matches = compile_rules([only]).slow_matches
-            names.update(name for name in EVENT_NAMES if matches({"eventName": name}))
-        return frozenset(names)
+        return frozenset(n for n in EVENT_NAMES if self._matcher.admits("eventName", n))
 
     def __repr__(self) -> str:
         return f"Filter.from_pattern({self._text!r})"
@@ -247,9 +223,9 @@ class FilterCriteria:
     def matches(self, record: Any) -> bool:
         """Whether Lambda would deliver ``record``: some filter matches, or there are none."""
         if not self.filters:
-            _record_mapping(record)
+            lambda_mapping(record)
             return True
-        mapping = record if record.__class__ is dict else _record_mapping(record)
+        mapping = record if record.__class__ is dict else lambda_mapping(record)
         return any(f.matches(mapping) for f in self.filters)
 
     def event_names(self) -> frozenset[str]:
@@ -280,7 +256,7 @@ class FilterCriteria:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as compact JSON (``aws lambda ... --filter-criteria``)."""
-        return compact_json(self.to_dict())
+        return dumps(self.to_dict())
 
     @classmethod
     def from_dict(
@@ -316,10 +292,7 @@ class FilterCriteria:
     @classmethod
     def from_json(cls, text: str, *, max_filters: int = DEFAULT_MAX_FILTERS) -> FilterCriteria:
         """Read :meth:`to_json` output (or any JSON :meth:`from_dict` accepts)."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidPattern(f"FilterCriteria is not valid JSON: {exc.msg}") from exc
+        data = loads(text, what="FilterCriteria")
         return cls.from_dict(data, max_filters=max_filters)
 
     def __iter__(self) -> Iterator[Filter]:
