@@ -105,7 +105,7 @@ def main() -> None:
         from ddbstream import Router
     except ImportError:  # until ddbstream/__init__.py exports it
         from ddbstream._routing import Router
-    from ddbstream.filters._dsl import event_name
+    from ddbstream.filters import event_name
 
     typed_pt, typed_fn, _ = _typed_processors(noop)
 

@@ -270,22 +270,25 @@ def test_local_evaluation(expr: Expression, rec: dict[str, Any], expected: bool)
 def test_matches_compiles_once_and_falls_back_to_the_walk(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ddbstream.filters._compile as compile_module
+    import ddbstream.filters._criteria as criteria_module  # where the matchers are compiled
 
     calls: list[Expression] = []
-    real = compile_module.compile_filters
+    real = criteria_module.compile_filters
 
     def counting(expr: Expression, *, max_filters: int = 5) -> list[dict[str, Any]]:
         calls.append(expr)
         return real(expr, max_filters=max_filters)
 
-    monkeypatch.setattr(compile_module, "compile_filters", counting)
+    monkeypatch.setattr(criteria_module, "compile_filters", counting)
     shipped = record(new={"a": {"S": "SHIPPED"}})
     expr = (event_name == "MODIFY") & (new_image("a") == "SHIPPED")
     parsed = StreamEvent.from_lambda({"Records": [shipped]}).records[0]
     results = [expr.matches(shipped), expr.matches(record()), expr.matches(parsed)]
     assert results == [True, False, True]
-    assert calls == [expr]  # compiled once, on the second call
+    assert calls == [expr]  # compiled once, on first use
+    same = (event_name == "MODIFY") & (new_image("a") == "SHIPPED")
+    assert same.matches is expr.matches  # an equal expression shares the matcher
+    assert calls == [expr]
     # Lambda has no operator for a prefix AND a suffix on one field: the walk answers
     both = new_image("a").begins_with("S") & new_image("a").ends_with("ED")
     assert [both.matches(shipped) for _ in range(3)] == [True] * 3

@@ -32,7 +32,7 @@ from ddbstream.filters import (
     size_bytes,
     ttl_delete,
 )
-from ddbstream.filters._compile import dumps
+from ddbstream.filters._json import dumps
 
 
 def _oracle(pattern: dict[str, Any]) -> Callable[[Any], bool]:

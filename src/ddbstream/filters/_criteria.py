@@ -1,19 +1,36 @@
-"""``Filter`` (one Lambda filter pattern) and ``FilterCriteria`` (up to 5, or 10, of them)."""
+"""``Filter`` (one Lambda filter pattern), ``FilterCriteria`` (up to 5, or 10, of them), and
+the compiled matchers behind ``Expression.matches``.
+
+The top of the filters flow (expressions -> compiler -> pattern -> evaluator -> criteria): a
+filter is a validated pattern with its :class:`~ddbstream.filters._matcher.Matcher`; criteria
+compile DSL expressions (:meth:`FilterCriteria.from_expression`); :func:`matcher` keeps, per
+expression, the function ``Expression.matches`` returns.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import FilterNotExpressible, InvalidPattern, LimitExceeded, UsageError
-from ._expr import Expression, LocalPredicate
+from ._compile import compile_filters
+from ._expr import Expression, LocalPredicate, evaluate, node_of
 from ._json import dumps, loads
 from ._matcher import Matcher
 from ._pattern import Validated, validate
 from ._record import EVENT_NAMES, lambda_mapping
 
-__all__ = ["DEFAULT_MAX_FILTERS", "HARD_MAX_FILTERS", "Filter", "FilterCriteria"]
+__all__ = [
+    "DEFAULT_MAX_FILTERS",
+    "HARD_MAX_FILTERS",
+    "Filter",
+    "FilterCriteria",
+    "compile_filters",
+    "matcher",
+    "to_criteria",
+]
 
 DEFAULT_MAX_FILTERS = 5
 HARD_MAX_FILTERS = 10
@@ -79,13 +96,15 @@ class Filter:
         """The pattern as compact JSON: the string Lambda's ``Pattern`` field takes."""
         return self._text
 
-    def matches(self, record: Any) -> bool:
-        """Whether Lambda would deliver ``record`` (a Lambda record dict or a StreamRecord).
+    @property
+    def matches(self) -> Callable[[Any], bool]:
+        """Whether Lambda would deliver a record: ``f.matches(record)`` on a Lambda record dict
+        or a StreamRecord. A plain function (fetch it once to call it in a loop).
 
         Raises:
-            UsageError: ``record`` is neither a mapping nor a StreamRecord.
+            UsageError: (when called) the record is neither a mapping nor a StreamRecord.
         """
-        return self._matcher.matches(record)
+        return self._matcher.matches
 
     def explain(self, record: Any) -> str | None:
         """None when ``record`` matches; otherwise the first condition that failed, with its
@@ -139,8 +158,6 @@ def _coerce(
             out.append(Filter.from_pattern(item))
     if not expressions:
         return tuple(f for f in out if f is not None)
-    from ._compile import compile_filters
-
     combined = expressions[0]
     for expr in expressions[1:]:
         combined = combined | expr
@@ -185,6 +202,7 @@ class FilterCriteria:
 
     filters: tuple[Filter, ...]
     max_filters: int = field(compare=False)
+    _matcher: Matcher | None = field(compare=False)
 
     def __init__(
         self,
@@ -219,14 +237,44 @@ class FilterCriteria:
             )
         object.__setattr__(self, "filters", items)
         object.__setattr__(self, "max_filters", max_filters)
+        object.__setattr__(self, "_matcher", None)
 
-    def matches(self, record: Any) -> bool:
-        """Whether Lambda would deliver ``record``: some filter matches, or there are none."""
+    @classmethod
+    def from_expression(
+        cls, expression: Expression, *, max_filters: int = DEFAULT_MAX_FILTERS
+    ) -> FilterCriteria:
+        """Compile a DSL expression into criteria of the fewest filters.
+
+        Args:
+            expression: an expressible filter (never a :class:`LocalPredicate`).
+            max_filters: your filters-per-mapping quota: 5, or up to 10 after a quota increase.
+
+        Raises:
+            FilterNotExpressible: see :func:`compile_filters`.
+            LimitExceeded: more than ``max_filters`` filters would be needed.
+
+        Example:
+            >>> from ddbstream.filters import FilterCriteria, event_name
+            >>> FilterCriteria.from_expression(event_name != "REMOVE").to_dict()
+            {'Filters': [{'Pattern': '{"eventName":[{"anything-but":["REMOVE"]}]}'}]}
+        """
+        patterns = compile_filters(expression, max_filters=max_filters)
+        return cls([Filter.from_pattern(p) for p in patterns], max_filters=max_filters)
+
+    @property
+    def matches(self) -> Callable[[Any], bool]:
+        """Whether Lambda would deliver a record (some filter matches, or there are none):
+        ``criteria.matches(record)``, one compiled function for all the filters.
+
+        Raises:
+            UsageError: (when called) the record is neither a mapping nor a StreamRecord.
+        """
         if not self.filters:
-            lambda_mapping(record)
-            return True
-        mapping = record if record.__class__ is dict else lambda_mapping(record)
-        return any(f.matches(mapping) for f in self.filters)
+            return _everything
+        if self._matcher is None:
+            object.__setattr__(self, "_matcher", Matcher([f._valid.rule for f in self.filters]))
+        assert self._matcher is not None
+        return self._matcher.matches
 
     def event_names(self) -> frozenset[str]:
         """The ``eventName`` values some filter of the criteria can let through (see
@@ -307,3 +355,55 @@ class FilterCriteria:
         if self.max_filters != DEFAULT_MAX_FILTERS:
             extra = f", max_filters={self.max_filters}"
         return f"FilterCriteria([{inner}]{extra})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FilterCriteria._rebuild, (self.filters, self.max_filters))
+
+    @classmethod
+    def _rebuild(cls, filters: tuple[Filter, ...], max_filters: int) -> FilterCriteria:
+        return cls(filters, max_filters=max_filters)
+
+
+def _everything(record: Any) -> bool:
+    lambda_mapping(record)  # still only records
+    return True
+
+
+def to_criteria(
+    expression: Expression, *, max_filters: int = DEFAULT_MAX_FILTERS
+) -> FilterCriteria:
+    """Compile ``expression`` into a :class:`FilterCriteria` of the fewest filters (the same as
+    :meth:`FilterCriteria.from_expression`).
+
+    Example:
+        >>> from ddbstream.filters import event_name, to_criteria
+        >>> to_criteria(event_name != "REMOVE").to_dict()
+        {'Filters': [{'Pattern': '{"eventName":[{"anything-but":["REMOVE"]}]}'}]}
+    """
+    return FilterCriteria.from_expression(expression, max_filters=max_filters)
+
+
+#: Expression -> its compiled matcher; weak, so an expression's matcher lives as long as it.
+_MATCHERS: weakref.WeakKeyDictionary[Expression, Callable[[Any], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def matcher(expression: Expression) -> Callable[[Any], bool]:
+    """The function behind ``expression.matches``: the compiled matcher of its patterns (the
+    matcher Filter uses), or a walk of its tree when Lambda has no operator for it. Compiled on
+    first use and kept while the expression (or an equal one) lives."""
+    found = _MATCHERS.get(expression)
+    if found is None:
+        try:
+            patterns = compile_filters(expression, max_filters=HARD_MAX_FILTERS)
+        except (FilterNotExpressible, LimitExceeded):
+            found = _walker(node_of(expression))
+        else:
+            found = Matcher([validate(pattern).rule for pattern in patterns]).matches
+        _MATCHERS[expression] = found
+    return found
+
+
+def _walker(node: Any) -> Callable[[Any], bool]:
+    return lambda record: evaluate(node, lambda_mapping(record))

@@ -31,6 +31,7 @@ __all__ = [
     "SubRule",
     "Validated",
     "combinations",
+    "exceeded_limit",
     "expand",
     "fold",
     "loads_pattern",
@@ -163,11 +164,7 @@ def validate(pattern: Any) -> Validated:
     value, items = run(_object(pattern, (), "", False))
     text = dumps(value)
     if len(text) > MAX_PATTERN_LENGTH:
-        raise _fail(
-            f"Pattern is {len(text)} characters as compact JSON; Lambda allows at most "
-            f"{MAX_PATTERN_LENGTH}",
-            (),
-        )
+        raise _fail(f"Pattern is {len(text)} {_TOO_LONG}", ())
     combinations(value, limit=MAX_COMBINATIONS)
     return Validated(value, text, Rule(tuple(items)))
 
@@ -176,6 +173,19 @@ _TOO_DEEP = (
     f"Pattern nests deeper than {MAX_DEPTH} levels, which no valid pattern of at most "
     f"{MAX_PATTERN_LENGTH} characters (Lambda's limit) can"
 )
+_TOO_COMPLEX = "Rule is too complex: $or expands to more than"
+_TOO_LONG = f"characters as compact JSON; Lambda allows at most {MAX_PATTERN_LENGTH}"
+_TOO_MANY_DIGITS = f"digits makes the pattern longer than Lambda's {MAX_PATTERN_LENGTH}"
+
+
+def exceeded_limit(error: InvalidPattern) -> str | None:
+    """Which AWS limit a refused pattern exceeds: ``"length"`` (4096 characters, or a nesting
+    no pattern that short can have), ``"combinations"`` (1000 $or combinations), or None."""
+    if any(marker in error.reason for marker in (_TOO_LONG, _TOO_DEEP, _TOO_MANY_DIGITS)):
+        return "length"
+    if error.reason.startswith(_TOO_COMPLEX):
+        return "combinations"
+    return None
 
 
 def _too_deep(path: Path) -> InvalidPattern:
@@ -241,9 +251,7 @@ def _number(value: Any, path: Path) -> Any:
         raise _fail(f"Number {value!r} is not finite", path)
     if isinstance(value, int) and abs(value) >= _HUGE:
         raise _fail(
-            f"A number of more than {MAX_PATTERN_LENGTH} digits makes the pattern longer than "
-            f"Lambda's {MAX_PATTERN_LENGTH} characters",
-            path,
+            f"A number of more than {MAX_PATTERN_LENGTH} {_TOO_MANY_DIGITS} characters", path
         )
     return value
 
@@ -302,9 +310,7 @@ def combinations(pattern: Mapping[str, Any], *, limit: int | None = None) -> int
                 total *= yield count(value, (*path, key))
             if limit is not None and total > limit:
                 raise _fail(
-                    f"Rule is too complex: $or expands to more than {limit} combinations "
-                    "(EventBridge's limit)",
-                    (*path, key),
+                    f"{_TOO_COMPLEX} {limit} combinations (EventBridge's limit)", (*path, key)
                 )
         return total
 
