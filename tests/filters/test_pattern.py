@@ -161,3 +161,67 @@ def test_to_json_round_trips_through_from_pattern(pattern: dict[str, Any]) -> No
     assert again.to_json() == f.to_json()
     assert Filter.from_pattern(f.to_pattern()) == f
     assert json.loads(f.to_json()) == pattern
+
+
+def _chain(depth: int, leaf: Any) -> Any:
+    pattern = leaf
+    for _ in range(depth):
+        pattern = {"": pattern}
+    return pattern
+
+
+def test_the_deepest_pattern_4096_characters_allow_works_as_dict_and_text() -> None:
+    # {"":{"":...["x"]...}}: five characters a level, 818 levels fit in 4096
+    deepest = _chain(818, ["x"])
+    record = _chain(818, "x")
+    for pattern in (deepest, json.dumps(deepest, separators=(",", ":"))):
+        f = Filter.from_pattern(pattern)
+        assert f.matches(record)
+        assert not f.matches(_chain(818, "y"))
+        assert Filter.from_pattern(f.to_json()) == f
+        assert Filter.from_pattern(f.to_pattern()) == f
+    with pytest.raises(InvalidPattern, match="4100 characters"):
+        Filter.from_pattern(_chain(819, ["x"]))
+
+
+def test_nesting_no_short_pattern_can_have_is_refused_naming_the_limit() -> None:
+    for depth in (900, 5_000, 100_000):
+        for pattern in (_chain(depth, ["x"]), '{"":' * depth):
+            with pytest.raises(InvalidPattern, match=r"deeper than 823 levels.*4096") as info:
+                Filter.from_pattern(pattern)
+            assert len(info.value.path) <= 8
+    cyclic: dict[str, Any] = {}
+    cyclic["a"] = cyclic
+    with pytest.raises(InvalidPattern, match="deeper than"):
+        Filter.from_pattern(cyclic)
+
+
+def test_a_number_too_long_for_a_pattern_is_refused() -> None:
+    with pytest.raises(InvalidPattern, match="4096"):
+        Filter.from_pattern({"a": [10**5000]})
+    with pytest.raises(InvalidPattern, match="not valid JSON"):
+        Filter.from_pattern('{"a": [' + "9" * 5000 + "]}")
+
+
+def test_or_combinations_follow_the_nesting_of_or() -> None:
+    # nested $or adds its branches' combinations: 2 + 2 * ... stays small, a product does not
+    nested: Any = {"z": ["1"]}
+    for i in range(200):
+        nested = {"$or": [nested, {f"a{i % 3}": ["x"]}]}
+    if len(json.dumps(nested, separators=(",", ":"))) <= 4096:
+        assert Filter.from_pattern(nested).matches({"z": "1"})
+    product = {f"k{i}": {"$or": [{"a": ["1"]}, {"b": ["2"]}]} for i in range(10)}
+    with pytest.raises(InvalidPattern, match="more than 1000 combinations") as info:
+        Filter.from_pattern(product)
+    assert info.value.path == ("k9",)  # where the product of the combinations passes 1000
+
+
+def test_pattern_text_parses_like_json_at_any_depth() -> None:
+    from ddbstream.filters._json import dumps, loads
+
+    deep = '{"a":' * 300 + '["x", 1, 2.5, true, null, "\\u00e9"]' + "}" * 300
+    value = loads(deep)
+    assert dumps(value) == json.dumps(json.loads(deep), separators=(",", ":"), ensure_ascii=False)
+    for bad in ('{"a":' * 300 + "[NaN]" + "}" * 300, '{"a":' * 300 + "[1,]" + "}" * 300):
+        with pytest.raises(InvalidPattern):
+            Filter.from_pattern(bad)

@@ -135,6 +135,12 @@ class Attribute(FieldBuilder):
         for name in names:
             if not isinstance(name, str) or not name:
                 raise UsageError(f"an attribute name must be a non-empty string, got {name!r}")
+            if name == "$or":
+                raise FilterNotExpressible(
+                    "an attribute named '$or' cannot be addressed by a filter pattern: "
+                    "event-ruler reads the key $or as an OR of alternatives; use a router "
+                    "predicate (where(...))"
+                )
         if descriptor is not None and descriptor not in (*_LEAF_DESCRIPTORS, *_NON_SCALAR):
             raise UsageError(f"{descriptor=} is not a DynamoDB scalar type descriptor")
         if section == "Keys" and descriptor not in (None, "S", "N", "B"):

@@ -383,8 +383,10 @@ def to_criteria(
     return FilterCriteria.from_expression(expression, max_filters=max_filters)
 
 
-#: Expression -> its compiled matcher; weak, so an expression's matcher lives as long as it.
-_MATCHERS: weakref.WeakKeyDictionary[Expression, Callable[[Any], bool]] = (
+#: Expression -> its compiled matcher, for as long as the expression lives: by identity (what
+#: ``expr.matches`` looks up on every call) and by value (equal expressions share a matcher).
+_BY_ID: dict[int, tuple[weakref.ref[Expression], Callable[[Any], bool]]] = {}
+_BY_VALUE: weakref.WeakKeyDictionary[Expression, Callable[[Any], bool]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -393,17 +395,21 @@ def matcher(expression: Expression) -> Callable[[Any], bool]:
     """The function behind ``expression.matches``: the compiled matcher of its patterns (the
     matcher Filter uses), or a walk of its tree when Lambda has no operator for it. Compiled on
     first use and kept while the expression (or an equal one) lives."""
-    found = _MATCHERS.get(expression)
+    key = id(expression)
+    entry = _BY_ID.get(key)
+    if entry is not None and entry[0]() is expression:
+        return entry[1]
+    found = _BY_VALUE.get(expression)
     if found is None:
-        try:
-            patterns = compile_filters(expression, max_filters=HARD_MAX_FILTERS)
-        except (FilterNotExpressible, LimitExceeded):
-            found = _walker(node_of(expression))
-        else:
-            found = Matcher([validate(pattern).rule for pattern in patterns]).matches
-        _MATCHERS[expression] = found
+        found = _BY_VALUE[expression] = _compiled(expression)
+    _BY_ID[key] = (weakref.ref(expression, lambda _: _BY_ID.pop(key, None)), found)
     return found
 
 
-def _walker(node: Any) -> Callable[[Any], bool]:
-    return lambda record: evaluate(node, lambda_mapping(record))
+def _compiled(expression: Expression) -> Callable[[Any], bool]:
+    try:
+        patterns = compile_filters(expression, max_filters=HARD_MAX_FILTERS)
+    except (FilterNotExpressible, LimitExceeded):
+        node = node_of(expression)
+        return lambda record: evaluate(node, lambda_mapping(record))
+    return Matcher([validate(pattern).rule for pattern in patterns]).matches

@@ -199,13 +199,19 @@ def _where(predicate: Callable[[Any], bool], record: Mapping[str, Any]) -> bool:
     return bool(predicate(parsed))
 
 
-def _criteria() -> ModuleType:
-    # The one late import of the DSL: compiling (to_patterns, to_criteria) and the compiled
-    # matcher behind Expression.matches live in _criteria, above this module in the flow
-    # expressions -> compiler -> pattern -> evaluator -> criteria.
-    from . import _criteria
+_upper: list[ModuleType] = []
 
-    return _criteria
+
+def _criteria() -> ModuleType:
+    """The ``_criteria`` module, imported on first use."""
+    if not _upper:
+        # The one late import of the DSL: compiling (to_patterns, to_criteria) and the
+        # compiled matcher behind Expression.matches live in _criteria, above this module in
+        # the flow expressions -> compiler -> pattern -> evaluator -> criteria.
+        from . import _criteria
+
+        _upper.append(_criteria)
+    return _upper[0]
 
 
 class _Predicate:
@@ -224,6 +230,8 @@ class _Predicate:
         self._hash: int | None = None
 
     def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
         if other.__class__ is not self.__class__:
             return NotImplemented
         return bool(self._node == other._node)

@@ -34,6 +34,10 @@ _MISSING: Any = object()
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _SPLIT = 12  # nesting levels written into one function before a nested one takes over
 _ALIASES = 6  # dotted aliases checked one by one; beyond, any key with the dotted prefix
+_LITERALS = 4  # exact strings compared as a literal tuple; beyond, a frozenset
+# DynamoDB nests attributes 32 levels deep, about 70 levels of a record's JSON: deeper patterns
+# can only match through exists:false, and run on the general matcher
+_DEEPEST = 80
 _names = itertools.count()
 
 
@@ -130,7 +134,7 @@ class _Writer:
         self.lines: list[str] = []
         self.ns: dict[str, Any] = {
             "MISSING": _MISSING, "BAIL": BAIL, "ANY": _any, "OTHER": _other,
-            "DOTTED": has_dotted, "STREAM_RECORD": STREAM_RECORD,
+            "DOTTED": has_dotted, "STREAM_RECORD": STREAM_RECORD, "SCALARS": _SCALARS,
             "MAPPING": lambda_mapping, "GENERAL": general.matches,
         }  # fmt: skip
         self.todo: list[tuple[str, _Node]] = []
@@ -212,15 +216,19 @@ class _Writer:
         add(f"{pad}    {'pass' if node.below_ok else fail}")
 
     def strings(self, field: FieldCheck, value: str) -> str:
-        """True when the string ``value`` fails the field's inline string tests."""
+        """True when the string ``value`` fails the field's inline string tests (a few values
+        are written as literals: a comparison is cheaper than a set lookup)."""
         parts = []
-        for values, template in (
-            (field.strings, "{v} not in {k}"),
-            (field.prefixes, "not {v}.startswith({k})"),
-            (field.suffixes, "not {v}.endswith({k})"),
-        ):
-            if values:
-                parts.append(template.format(v=value, k=self.const(values)))
+        if len(field.strings) == 1:
+            parts.append(f"{value} != {next(iter(field.strings))!r}")
+        elif 1 < len(field.strings) <= _LITERALS:
+            parts.append(f"{value} not in {tuple(sorted(field.strings))!r}")
+        elif field.strings:
+            parts.append(f"{value} not in {self.const(field.strings)}")
+        for affixes, method in ((field.prefixes, "startswith"), (field.suffixes, "endswith")):
+            if affixes:
+                literal = repr(affixes[0] if len(affixes) == 1 else affixes)
+                parts.append(f"not {value}.{method}({literal})")
         return " and ".join(parts)
 
     def failed(self, field: FieldCheck, value: str) -> str:
@@ -281,26 +289,76 @@ def _reach(rules: Sequence[Rule]) -> dict[tuple[str, ...], int]:
     return reach
 
 
-def _generate(rules: Sequence[Rule], general: SubRules) -> Callable[[Any], bool]:
-    writer = _Writer(general, _reach(rules))
+_PROLOGUE = [
+    "    c = r.__class__",
+    "    if c is STREAM_RECORD:",
+    "        r = r.lambda_record",
+    "        c = r.__class__",
+    "    if c is not dict:",
+    "        r = MAPPING(r)",
+    "        if r.__class__ is not dict: return GENERAL(r)",
+]
+
+
+def _generate(rules: Sequence[Rule], general: SubRules) -> Callable[[Any], bool] | None:
+    """The generated matcher, or None for a pattern deeper than any DynamoDB record (the
+    general matcher serves those without paying for the code)."""
     roots = [run(_trie(rule, (), general)) for rule in rules]
+    if max(root.height for root in roots) > _DEEPEST:
+        return None
+    writer = _Writer(general, _reach(rules))
     lines = writer.lines
-    lines += [
-        "def match(r):",
-        "    if r.__class__ is not dict:",
-        "        r = r.lambda_record if r.__class__ is STREAM_RECORD else MAPPING(r)",
-        "        if r.__class__ is not dict: return GENERAL(r)",
-    ]
-    if len(roots) == 1:
+    if len(roots) == 1 and _plain(roots[0]):
+        # the common pattern (an AND of fields that must be present) gets a straight line of
+        # dict subscripts for records that have them all; anything else goes to ``careful``
+        lines += ["def match(r):", *_PROLOGUE, "    try:"]
+        _straight(writer, roots[0])
+        lines += ["    except KeyError:", "        return careful(r)", "    return True"]
+        lines.append("def careful(r):")
+        writer.node(roots[0], "r", "    ", 0, "return False", "return GENERAL(r)")
+        lines.append("    return True")
+    elif len(roots) == 1:
+        lines += ["def match(r):", *_PROLOGUE]
         writer.node(roots[0], "r", "    ", 0, "return False", "return GENERAL(r)")
         lines.append("    return True")
     else:
-        lines.append(f"    x = ANY({writer.group(roots)}, r)")
+        lines += ["def match(r):", *_PROLOGUE, f"    x = ANY({writer.group(roots)}, r)"]
         lines.append("    return x if x is not BAIL else GENERAL(r)")
     writer.finish()
     for name, functions in writer.groups:
         lines.append(f"{name} = ({', '.join(functions)},)")
     return _compile("\n".join(lines) + "\n", writer.ns)
+
+
+def _plain(root: _Node) -> bool:
+    """An AND of fields that must all be present, none of them also above another one."""
+    return not root.grouped and all(
+        not node.absent_ok and (node.field is None or not node.children) for node in root.walk()[1:]
+    )
+
+
+def _straight(writer: _Writer, root: _Node) -> None:
+    """Subscripts along every path, ``careful`` as soon as a value is not the expected kind
+    (a KeyError, from a missing key, also leads there)."""
+    add = writer.lines.append
+    todo = [(root, "r")]
+    while todo:
+        node, var = todo.pop()
+        deeper = []
+        for seg, child in sorted(node.children.items(), key=lambda item: item[1].height):
+            value = f"v{len(writer.lines)}"
+            add(f"        {value} = {var}[{seg!r}]")
+            field = child.field
+            if field is None:
+                add(f"        if {value}.__class__ is not dict: return careful(r)")
+                deeper.append((child, value))
+            elif field.inlinable:
+                add(f"        if {value}.__class__ is not str: return careful(r)")
+                add(f"        if {writer.strings(field, value)}: return False")
+            else:
+                add(f"        if {value}.__class__ not in SCALARS: return careful(r)")
+                add(f"        if not {writer.const(field.test, 'T')}({value}): return False")
+        todo += reversed(deeper)  # the shallowest subtree next
 
 
 def _compile(source: str, ns: dict[str, Any]) -> Callable[[Any], bool]:
@@ -325,10 +383,10 @@ class Matcher:
         #: True when some pattern matches, with event-ruler's semantics: a plain function of
         #: the record, which raises UsageError for anything but a mapping or a StreamRecord.
         self.matches: Callable[[Any], bool]
-        if self._general.overrides:  # only event-ruler's sub-rules say which write remains
-            self.matches = self.slow_matches
-        else:
-            self.matches = _generate(rules, self._general)
+        generated = None
+        if not self._general.overrides:  # else only the sub-rules say which write remains
+            generated = _generate(rules, self._general)
+        self.matches = generated or self.slow_matches
 
     def slow_matches(self, record: Any) -> bool:
         """The general matcher alone (what the generated code hands over to)."""

@@ -301,7 +301,7 @@ def combinations(pattern: Mapping[str, Any], *, limit: int | None = None) -> int
     def count(obj: Mapping[str, Any], path: Path) -> Walk[int]:
         total = 1
         for key, value in obj.items():
-            if key == OR:
+            if key == OR and isinstance(value, (list, tuple)):
                 alternatives = 0
                 for i, branch in enumerate(value):
                     alternatives += yield count(branch, (*path, key, i))
