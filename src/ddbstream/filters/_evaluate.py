@@ -286,10 +286,10 @@ class SubRules:
         return f"no $or alternative matched: {listed}{more}"
 
 
-Check = Callable[[str, tuple[Match, ...]], FieldCheck]
+Checker = Callable[[str, tuple[Match, ...]], FieldCheck]
 
 
-def _fields(rule: Rule, check: Check) -> Walk[None]:
+def _fields(rule: Rule, check: Checker) -> Walk[None]:
     for item in rule.items:
         if isinstance(item, FieldMatch):
             check(item.name, item.matches)
@@ -299,7 +299,7 @@ def _fields(rule: Rule, check: Check) -> Walk[None]:
 
 
 def _bit(
-    bits: Mapping[FieldCheck, int], check: Check
+    bits: Mapping[FieldCheck, int], check: Checker
 ) -> Callable[[list[int], FieldMatch], list[int]]:
     """Writing a field into sub-rules that are masks: setting its bit."""
 

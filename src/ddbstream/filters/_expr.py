@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Union, cast, overload
 
 from .._errors import LimitExceeded, UsageError
 from ._atoms import Atoms, Field
+from ._local import Changed, Where
 from ._record import lambda_mapping
 
 if TYPE_CHECKING:
@@ -95,27 +96,6 @@ class Not:
         return "~" + _wrap(self.child, Not)
 
 
-@dataclass(frozen=True, slots=True)
-class Changed:
-    """The attribute differs between the old and the new image (local only)."""
-
-    attribute: str
-
-    def __repr__(self) -> str:
-        return f"changed({self.attribute!r})"
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A function of the StreamRecord (local only)."""
-
-    predicate: Callable[[Any], bool]
-
-    def __repr__(self) -> str:
-        name = getattr(self.predicate, "__qualname__", repr(self.predicate))
-        return f"where({name})"
-
-
 Node = Union[Leaf, AllOf, AnyOf, Not, Changed, Where]  # noqa: UP007 - runtime alias on 3.10
 
 
@@ -165,38 +145,7 @@ def evaluate(node: Node, record: Mapping[str, Any]) -> bool:
         return any(evaluate(child, record) for child in node.children)
     if isinstance(node, Not):
         return not evaluate(node.child, record)
-    if isinstance(node, Changed):
-        return _changed(node.attribute, record)
-    return _where(node.predicate, record)
-
-
-def _changed(attribute: str, record: Mapping[str, Any]) -> bool:
-    from .._codec import deserialize  # late: the codec is needed only by changed()
-
-    ddb = record.get("dynamodb")
-    ddb = ddb if isinstance(ddb, Mapping) else {}
-    new, old = ddb.get("NewImage"), ddb.get("OldImage")
-    name = record.get("eventName")
-    if name == "INSERT" and isinstance(new, Mapping):
-        return attribute in new
-    if name == "REMOVE" and isinstance(old, Mapping):
-        return attribute in old
-    if not isinstance(new, Mapping) or not isinstance(old, Mapping):
-        raise UsageError(
-            f"changed({attribute!r}) needs both images on a {name}: enable the "
-            "NEW_AND_OLD_IMAGES stream view type"
-        )
-    a, b = new.get(attribute), old.get(attribute)
-    if a is None or b is None:
-        return (a is None) != (b is None)
-    return bool(a != b and deserialize(a) != deserialize(b))
-
-
-def _where(predicate: Callable[[Any], bool], record: Mapping[str, Any]) -> bool:
-    from .._event import StreamEvent  # late: records are parsed only for where()
-
-    parsed = StreamEvent.from_lambda({"Records": [record]}).records[0]
-    return bool(predicate(parsed))
+    return node.evaluate(record)  # Changed, Where
 
 
 _upper: list[ModuleType] = []

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .._errors import FilterNotExpressible, InvalidPattern, PathItem, UsageError, format_path
+from .. import EventName, StreamViewType
+from .._errors import FilterNotExpressible, InvalidPattern, PathItem, UsageError
 from ._attribute import canonical_number
 from ._compile import compile_filters
 from ._criteria import Filter, FilterCriteria
 from ._expr import Expression
 from ._json import Walk, dumps, run
-from ._lint_rules import RULES, Severity
+from ._lint_rules import RULES, Finding
 from ._operators import parse_entry, support, value_test
 from ._pattern import MAX_COMBINATIONS, exceeded_limit
 from ._record import EVENT_NAMES, VIEW_TYPES
@@ -41,45 +41,14 @@ _DESCRIPTORS = {*_STRINGS, "BOOL", "NULL", "M", "L"}
 _NUMERIC_LIMIT = 5e9
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem in a filter pattern.
-
-    Attributes:
-        severity: ``"error"`` (AWS rejects it, or it can never match) or ``"warning"``.
-        code: a stable short identifier, e.g. ``"numeric-on-string"``.
-        path: where in the pattern, e.g. ``("dynamodb", "NewImage", "amount", "N")``.
-        message: why it is a problem and how to fix it.
-        filter: index of the filter in a criteria (``None`` for a single pattern).
-
-    Example:
-        >>> from ddbstream.filters import lint
-        >>> pattern = {"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 1]}]}}}}
-        >>> [finding.code for finding in lint(pattern)]
-        ['numeric-on-string', 'drops-remove']
-    """
-
-    severity: Severity
-    code: str
-    path: tuple[PathItem, ...]
-    message: str
-    filter: int | None = None
-
-    def __str__(self) -> str:
-        where = format_path(self.path) or "(pattern)"
-        if self.filter is not None:
-            where = f"filter {self.filter}: {where}"
-        return f"{self.severity} {self.code} at {where}: {self.message}"
-
-
 # ---------------------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------------------
 
-Where = tuple[PathItem, ...]
+Location = tuple[PathItem, ...]
 
 
-def _finding(rule: str, where: Where, **fields: Any) -> Finding:
+def _finding(rule: str, where: Location, **fields: Any) -> Finding:
     """The finding of ``rule`` (a row of the rule table) at ``where``."""
     row = RULES[rule]
     return Finding(row.severity, row.code, where, row.message.format(**fields))
@@ -176,7 +145,7 @@ def _rejected(exc: InvalidPattern) -> Finding:
 
 
 def _walk(
-    obj: Mapping[str, Any], logical: tuple[str, ...], where: Where, out: list[Finding]
+    obj: Mapping[str, Any], logical: tuple[str, ...], where: Location, out: list[Finding]
 ) -> Walk[None]:
     for key, value in obj.items():
         if key == "$or":
@@ -206,7 +175,7 @@ def _entry_kind(entry: Any) -> str:
 
 
 def _check_leaf(
-    path: tuple[str, ...], where: Where, entries: list[Any], out: list[Finding]
+    path: tuple[str, ...], where: Location, entries: list[Any], out: list[Finding]
 ) -> None:
     for entry in entries:
         _check_operator(entry, where, out)
@@ -221,7 +190,7 @@ def _check_leaf(
         _check_dynamodb(path, where, entries, out)
 
 
-def _check_operator(entry: Any, where: Where, out: list[Finding]) -> None:
+def _check_operator(entry: Any, where: Location, out: list[Finding]) -> None:
     kind = _entry_kind(entry)
     found = support(entry)
     if found == "eventbridge":
@@ -234,7 +203,7 @@ def _check_operator(entry: Any, where: Where, out: list[Finding]) -> None:
             out.append(_finding("numeric-range", where))
 
 
-def _check_event_name(where: Where, entries: list[Any], out: list[Finding]) -> None:
+def _check_event_name(where: Location, entries: list[Any], out: list[Finding]) -> None:
     for entry in entries:
         kind = _entry_kind(entry)
         if kind == "string" and entry not in EVENT_NAMES:
@@ -243,12 +212,12 @@ def _check_event_name(where: Where, entries: list[Any], out: list[Finding]) -> N
             out.append(_never(where, "eventName is a string", entry))
 
 
-def _never(where: Where, why: str, entry: Any) -> Finding:
+def _never(where: Location, why: str, entry: Any) -> Finding:
     return _finding("type-mismatch", where, why=why, entry=dumps(entry))
 
 
 def _check_dynamodb(
-    path: tuple[str, ...], where: Where, entries: list[Any], out: list[Finding]
+    path: tuple[str, ...], where: Location, entries: list[Any], out: list[Finding]
 ) -> None:
     if len(path) < 2 or path[1] not in _DYNAMODB:
         out.append(_finding("unknown-dynamodb-field", where, field=".".join(path[1:2])))
@@ -268,7 +237,7 @@ def _check_dynamodb(
 
 
 def _check_attribute(
-    rest: tuple[str, ...], where: Where, entries: list[Any], out: list[Finding]
+    rest: tuple[str, ...], where: Location, entries: list[Any], out: list[Finding]
 ) -> None:
     """``rest`` = attribute name, descriptor, [name, descriptor | descriptor ...]."""
     i = 1
@@ -302,7 +271,7 @@ def _check_attribute(
         return
 
 
-def _non_leaf(where: Where, entries: list[Any], what: str) -> Finding:
+def _non_leaf(where: Location, entries: list[Any], what: str) -> Finding:
     if all(_entry_kind(e) == "exists" and e["exists"] is False for e in entries):
         return _finding("absent-on-non-leaf", where, what=what)
     return _finding("exists-on-non-leaf", where, what=what)
@@ -311,7 +280,7 @@ def _non_leaf(where: Where, entries: list[Any], what: str) -> Finding:
 _NOT_BOOL = ("string", "prefix", "suffix", "equals-ignore-case", "anything-but", "number")
 
 
-def _check_values(descriptor: str, where: Where, entries: list[Any], out: list[Finding]) -> None:
+def _check_values(descriptor: str, where: Location, entries: list[Any], out: list[Finding]) -> None:
     for entry in entries:
         kind = _entry_kind(entry)
         if kind == "numeric":
@@ -354,7 +323,7 @@ def _canonical(entry: Any) -> str:
         return ""
 
 
-def _check_number_text(text: str, where: Where, out: list[Finding]) -> None:
+def _check_number_text(text: str, where: Location, out: list[Finding]) -> None:
     try:
         canonical = canonical_number(Decimal(text))
     except (InvalidOperation, ValueError):
@@ -368,11 +337,11 @@ def _check_number_text(text: str, where: Where, out: list[Finding]) -> None:
 # Per-combination checks ($or expanded)
 # ---------------------------------------------------------------------------------------------
 
-LeafAt = tuple[tuple[str, ...], Where, list[Any]]
+LeafAt = tuple[tuple[str, ...], Location, list[Any]]
 
 
 def _combinations(
-    obj: Mapping[str, Any], logical: tuple[str, ...], where: Where
+    obj: Mapping[str, Any], logical: tuple[str, ...], where: Location
 ) -> Walk[list[list[LeafAt]]]:
     out: list[list[LeafAt]] = [[]]
     for key, value in obj.items():
@@ -402,7 +371,11 @@ def _requires(entries: list[Any]) -> bool:
     return not any(_entry_kind(e) == "exists" and e["exists"] is False for e in entries)
 
 
-_CARRIED = {"KEYS_ONLY": (), "NEW_IMAGE": ("NewImage",), "OLD_IMAGE": ("OldImage",)}
+_CARRIED: dict[str, tuple[str, ...]] = {
+    StreamViewType.KEYS_ONLY: (),
+    StreamViewType.NEW_IMAGE: ("NewImage",),
+    StreamViewType.OLD_IMAGE: ("OldImage",),
+}
 
 
 def _check_combination(leaves: list[LeafAt], view: str | None, out: list[Finding]) -> None:
@@ -421,9 +394,9 @@ def _check_combination(leaves: list[LeafAt], view: str | None, out: list[Finding
             out.append(_finding(rule, where, view=view, image=image))
         elif not needs:
             continue
-        elif image == "OldImage" and names <= {"INSERT"}:
+        elif image == "OldImage" and names <= {EventName.INSERT}:
             out.append(_finding("image-on-insert", where))
-        elif image == "NewImage" and names <= {"REMOVE"}:
+        elif image == "NewImage" and names <= {EventName.REMOVE}:
             out.append(_finding("image-on-remove", where))
-        elif image == "NewImage" and "REMOVE" in names:
+        elif image == "NewImage" and EventName.REMOVE in names:
             out.append(_finding("drops-remove", where))

@@ -11,9 +11,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["RULES", "LintRule", "Severity"]
+from .._errors import PathItem, format_path
+
+__all__ = ["RULES", "Finding", "LintRule", "Severity"]
 
 Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem in a filter pattern.
+
+    Attributes:
+        severity: ``"error"`` (AWS rejects it, or it can never match) or ``"warning"``.
+        code: a stable short identifier, e.g. ``"numeric-on-string"``.
+        path: where in the pattern, e.g. ``("dynamodb", "NewImage", "amount", "N")``.
+        message: why it is a problem and how to fix it.
+        filter: index of the filter in a criteria (``None`` for a single pattern).
+
+    Example:
+        >>> from ddbstream.filters import lint
+        >>> pattern = {"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 1]}]}}}}
+        >>> [finding.code for finding in lint(pattern)]
+        ['numeric-on-string', 'drops-remove']
+    """
+
+    severity: Severity
+    code: str
+    path: tuple[PathItem, ...]
+    message: str
+    filter: int | None = None
+
+    def __str__(self) -> str:
+        where = format_path(self.path) or "(pattern)"
+        if self.filter is not None:
+            where = f"filter {self.filter}: {where}"
+        return f"{self.severity} {self.code} at {where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)

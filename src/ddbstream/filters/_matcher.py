@@ -41,7 +41,7 @@ _DEEPEST = 80
 _names = itertools.count()
 
 
-class _Node:
+class _TrieNode:
     """A path of a pattern object (absolute ``path``), with the field ending there, the
     deeper paths (``children``) and the ``$or`` groups written at it (one trie per branch)."""
 
@@ -52,9 +52,9 @@ class _Node:
 
     def __init__(self, path: tuple[str, ...]) -> None:
         self.path = path
-        self.children: dict[str, _Node] = {}
+        self.children: dict[str, _TrieNode] = {}
         self.field: FieldCheck | None = None
-        self.groups: list[tuple[_Node, ...]] = []
+        self.groups: list[tuple[_TrieNode, ...]] = []
         self.absent_ok = self.below_ok = True  # hold with nothing at (below) this path
         self.fields: list[FieldCheck] = []  # in this trie, at or below this path
         self.count = 0  # len(fields)
@@ -62,16 +62,16 @@ class _Node:
         self.height = 1
         self.size = 0  # nodes below this one
 
-    def descend(self, segs: Sequence[str]) -> _Node:
+    def descend(self, segs: Sequence[str]) -> _TrieNode:
         node = self
         for seg in segs:
             child = node.children.get(seg)
             if child is None:
-                child = node.children[seg] = _Node((*node.path, seg))
+                child = node.children[seg] = _TrieNode((*node.path, seg))
             node = child
         return node
 
-    def walk(self) -> list[_Node]:
+    def walk(self) -> list[_TrieNode]:
         """This node and the nodes below it in this trie, parents first."""
         out, todo = [], [self]
         while todo:
@@ -81,8 +81,8 @@ class _Node:
         return out
 
 
-def _trie(rule: Rule, base: tuple[str, ...], general: SubRules) -> Walk[_Node]:
-    root = _Node(base)
+def _trie(rule: Rule, base: tuple[str, ...], general: SubRules) -> Walk[_TrieNode]:
+    root = _TrieNode(base)
     for item in rule.items:
         if isinstance(item, FieldMatch):
             node = root.descend(item.name.split(".")[len(base) :])
@@ -137,7 +137,7 @@ class _Writer:
             "DOTTED": has_dotted, "STREAM_RECORD": STREAM_RECORD, "SCALARS": _SCALARS,
             "MAPPING": lambda_mapping, "GENERAL": general.matches,
         }  # fmt: skip
-        self.todo: list[tuple[str, _Node]] = []
+        self.todo: list[tuple[str, _TrieNode]] = []
         self.groups: list[tuple[str, tuple[str, ...]]] = []  # name -> its branch functions
 
     def const(self, value: Any, prefix: str = "K") -> str:
@@ -145,7 +145,7 @@ class _Writer:
         self.ns[name] = value
         return name
 
-    def function(self, node: _Node) -> str:
+    def function(self, node: _TrieNode) -> str:
         """The name of a function, written later, checking ``node`` on the dict it is given."""
         name = f"f{len(self.ns)}"
         self.ns[name] = None
@@ -167,20 +167,20 @@ class _Writer:
             f"{pad}    {bail}",
         ]
 
-    def node(self, node: _Node, var: str, pad: str, depth: int, fail: str, bail: str) -> None:
+    def node(self, node: _TrieNode, var: str, pad: str, depth: int, fail: str, bail: str) -> None:
         for seg, child in sorted(node.children.items(), key=lambda item: item[1].height):
             self.child(child, seg, var, pad, depth, fail, bail)
         for group in node.groups:
             self.call(f"ANY({self.group(group)}, {var})", pad, fail, bail)
 
-    def group(self, branches: Sequence[_Node]) -> str:
+    def group(self, branches: Sequence[_TrieNode]) -> str:
         """The name of the tuple of (later written) functions checking ``branches``."""
         name = self.const(None, "G")
         self.groups.append((name, tuple(self.function(branch) for branch in branches)))
         return name
 
     def child(
-        self, node: _Node, seg: str, var: str, pad: str, depth: int, fail: str, bail: str
+        self, node: _TrieNode, seg: str, var: str, pad: str, depth: int, fail: str, bail: str
     ) -> None:
         value, field, below = f"v{depth}", node.field, bool(node.children or node.groups)
         other = f"OTHER(c, {value})"
@@ -237,14 +237,14 @@ class _Writer:
             return f"c is not str or ({self.strings(field, value)})"
         return f"not {self.const(field.test, 'T')}({value})"
 
-    def aliases(self, node: _Node, seg: str, var: str) -> str:
+    def aliases(self, node: _TrieNode, seg: str, var: str) -> str:
         """True when ``var`` has a dotted key standing for a path below ``node``."""
         if node.grouped or node.size > _ALIASES:
             return f"DOTTED({var}, {seg!r})"
         names = [".".join((seg, *below.path[len(node.path) :])) for below in node.walk()[1:]]
         return " or ".join(f"{name!r} in {var}" for name in names)
 
-    def array(self, node: _Node, value: str, pad: str, fail: str, bail: str) -> None:
+    def array(self, node: _TrieNode, value: str, pad: str, fail: str, bail: str) -> None:
         """An array (or another mapping) at ``node``: the general matcher on the subtree when
         only its fields can reach the array, else on the whole record."""
         if node.grouped or self.reach.get(node.path, 0) != node.count:
@@ -330,14 +330,14 @@ def _generate(rules: Sequence[Rule], general: SubRules) -> Callable[[Any], bool]
     return _compile("\n".join(lines) + "\n", writer.ns)
 
 
-def _plain(root: _Node) -> bool:
+def _plain(root: _TrieNode) -> bool:
     """An AND of fields that must all be present, none of them also above another one."""
     return not root.grouped and all(
         not node.absent_ok and (node.field is None or not node.children) for node in root.walk()[1:]
     )
 
 
-def _straight(writer: _Writer, root: _Node) -> None:
+def _straight(writer: _Writer, root: _TrieNode) -> None:
     """Subscripts along every path, ``careful`` as soon as a value is not the expected kind
     (a KeyError, from a missing key, also leads there)."""
     add = writer.lines.append
