@@ -79,6 +79,7 @@ from _harness import (
     add_output_options,
     check_goals,
     machine,
+    measure,
     measure_interleaved,
     save_json,
 )
@@ -288,6 +289,132 @@ def check_agreement(event: dict[str, Any]) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Router conditions and limits
+# ---------------------------------------------------------------------------------------------
+
+
+def route_conditions() -> list[Any]:
+    """Three typical route conditions: on the event name, an image attribute and a key."""
+    from ddbstream.filters import event_name, keys, new_image
+
+    return [
+        event_name == "MODIFY",
+        new_image("status") == "SHIPPED",
+        keys("pk").begins_with("ORDER#"),
+    ]
+
+
+def _noop(record: Any) -> None:
+    return None
+
+
+def condition_contenders(event: dict[str, Any]) -> dict[str, Callable[[], object]]:
+    """The per-record cost of three typical route conditions on StreamRecords (what a Router
+    with three DSL routes evaluates for every record), beside Powertools' BatchProcessor with a
+    no-op record handler, whose per-record overhead the router goal is measured against."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
+    from ddbstream import StreamEvent
+
+    expressions = route_conditions()
+    matchers = [expr.matches for expr in expressions]  # fetched once, as the Router does
+    dicts = json.loads(json.dumps(event))["Records"]
+    records = StreamEvent.from_lambda({"Records": dicts}).records
+    first, second, third = matchers
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    powertools_event = json.loads(json.dumps(event))
+
+    def bare() -> object:
+        for record in records:
+            _noop(record)
+        return None
+
+    def one(match: Callable[[Any], bool]) -> Callable[[], object]:
+        def run() -> object:
+            for record in records:
+                match(record)
+            return None
+
+        return run
+
+    def three(items: list[Any]) -> Callable[[], object]:
+        def run() -> object:
+            for record in items:
+                first(record)
+                second(record)
+                third(record)
+            return None
+
+        return run
+
+    def property_each_call() -> object:
+        expr = expressions[0]
+        for record in records:
+            expr.matches(record)
+        return None
+
+    def powertools() -> object:
+        return process_partial_response(
+            event=powertools_event, record_handler=_noop, processor=processor
+        )
+
+    contenders: dict[str, Callable[[], object]] = {"bare loop": bare}
+    for expr, match in zip(expressions, matchers, strict=True):
+        contenders[f"{expr!r} (StreamRecord)"] = one(match)
+    contenders["3 conditions (StreamRecord)"] = three(list(records))
+    contenders["3 conditions (Lambda dict)"] = three(dicts)
+    contenders[f"{expressions[0]!r}: expr.matches(r) each call"] = property_each_call
+    contenders["powertools BatchProcessor (no-op)"] = powertools
+    return contenders
+
+
+def print_conditions(results: list[Result], n: int, out: Any = None) -> dict[str, float]:
+    """Per-record cost above the bare loop, and the ratio to Powertools' per-record overhead;
+    returns the per-record costs in microseconds."""
+    out = out or sys.stdout
+    named = {r.name: r for r in results}
+    floor = named["bare loop"].median
+    per_record = {name: (r.median - floor) / n * 1e6 for name, r in named.items()}
+    powertools = per_record["powertools BatchProcessor (no-op)"]
+    print("| contender | per record (above the bare loop) | ÷ Powertools' overhead |", file=out)
+    print("|---|---|---|", file=out)
+    for name, cost in per_record.items():
+        if name != "bare loop":
+            print(f"| {name} | {cost:.3f} µs | {cost / powertools:.2f}x |", file=out)
+    return per_record
+
+
+def limit_contenders() -> dict[str, Callable[[], object]]:
+    """One-shot costs the hardening work bounds: building and first matching a filter with
+    1000 $or combinations, a pathological wildcard, and the deepest pattern 4096 characters
+    allow."""
+    from ddbstream.filters import Filter
+
+    combos: dict[str, Any] = {
+        key: {"$or": [{f"{key}{i}": ["1"]} for i in range(10)]} for key in ("a", "b", "c")
+    }
+    record = {"a": {"a9": "1"}, "b": {"b9": "1"}, "c": {"c9": "1"}}
+    wildcard = Filter.from_pattern({"v": [{"wildcard": "*a*a*a*a*a*a*b"}]})
+    letters = {"v": "a" * 120}
+    deep: Any = ["x"]
+    for _ in range(818):
+        deep = {"": deep}
+
+    def build_and_first_match() -> object:
+        return Filter.from_pattern(combos).matches(record)
+
+    return {
+        "1000 $or combinations: build + first match": build_and_first_match,
+        "wildcard *a*a*a*a*a*a*b on 120 letters": lambda: wildcard.matches(letters),
+        "818-level pattern: build": lambda: Filter.from_pattern(deep),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
 
@@ -365,16 +492,9 @@ def print_results(results: list[Result], sizes: dict[str, int], out: Any = None)
         print(line(row), file=out)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,10000", help="records per event")
-    parser.add_argument("--repeats", type=int, default=15, help="repeats per median")
-    add_output_options(parser, "filters", clock=True)
-    args = parser.parse_args(argv)
+def run_patterns(args: argparse.Namespace) -> tuple[list[Result], list[dict[str, Any]], Any]:
+    """The pattern benchmark at every size: results, goals, agreement counts."""
     sizes = [int(s) for s in args.sizes.split(",") if s]
-
-    info = machine()
-    print(f"# filters benchmark: Python {info['python']}, {info['cores']} cores, {info['cpu']}")
     results: list[Result] = []
     group_sizes: dict[str, int] = {}
     agreement: dict[str, dict[str, int]] = {}
@@ -415,6 +535,64 @@ def main(argv: list[str] | None = None) -> int:
         for row in goals:
             mark = "met" if row["met"] else "NOT met"
             print(f"  {row['group']:<12} {row['goal']:<46} {row['measured']:<14} {mark}")
+    return results, goals, agreement
+
+
+def run_conditions(args: argparse.Namespace) -> list[Result]:
+    """Route conditions on 1000 StreamRecords, beside Powertools' per-record overhead."""
+    n = 1000
+    results = measure_interleaved(
+        condition_contenders(orders_event(n)),
+        group=f"conditions/{n}",
+        repeats=args.repeats,
+        clock=args.clock,
+    )
+    print(f"\n## Route conditions, {n} StreamRecords of the orders event\n")
+    per_record = print_conditions(results, n)
+    three = per_record["3 conditions (StreamRecord)"]
+    powertools = per_record["powertools BatchProcessor (no-op)"]
+    print(
+        f"\nThree conditions cost {three:.3f} µs per record, {three / powertools:.2f}x "
+        f"Powertools' per-record overhead ({powertools:.3f} µs); a Router with three DSL "
+        "routes must fit these and its own loop in 0.5x."
+    )
+    return results
+
+
+def run_limits(args: argparse.Namespace) -> list[Result]:
+    """One-shot costs of the patterns that used to take seconds."""
+    results = [
+        measure(name, fn, group="limits", repeats=max(5, args.repeats // 3), clock=args.clock)
+        for name, fn in limit_contenders().items()
+    ]
+    print("\n## Limits\n")
+    print("| case | median |")
+    print("|---|---|")
+    for result in results:
+        print(f"| {result.name} | {_fmt(result.median)} |")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,10000", help="records per event")
+    parser.add_argument("--repeats", type=int, default=15, help="repeats per median")
+    parser.add_argument("--parts", default="patterns,conditions,limits", help="which parts to run")
+    add_output_options(parser, "filters", clock=True)
+    args = parser.parse_args(argv)
+    parts = set(args.parts.split(","))
+    info = machine()
+    print(f"# filters benchmark: Python {info['python']}, {info['cores']} cores, {info['cpu']}")
+    results: list[Result] = []
+    goals: list[dict[str, Any]] = []
+    agreement: Any = {}
+    if "patterns" in parts:
+        found, goals, agreement = run_patterns(args)
+        results += found
+    if "conditions" in parts:
+        results += run_conditions(args)
+    if "limits" in parts:
+        results += run_limits(args)
     if args.json is not None:
         path = save_json(
             "filters",

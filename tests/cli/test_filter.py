@@ -86,7 +86,7 @@ def test_export_every_format(fmt: str) -> None:
     elif fmt == "json":
         assert json.loads(out) == criteria.to_dict()
     elif fmt == "cdk":
-        assert "lambda_.FilterCriteria.filter({" in out
+        assert "lambda_.FilterCriteria.filter(\n" in out
     else:
         assert out.startswith("filter_criteria {")
 

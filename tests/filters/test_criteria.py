@@ -194,15 +194,19 @@ def test_mypy_rejects_a_local_predicate(tmp_path: Path) -> None:
     api = pytest.importorskip("mypy.api")
     source = tmp_path / "use.py"
     source.write_text(
-        "from ddbstream.filters import FilterCriteria, changed, event_name\n"
+        "from ddbstream.filters import FilterCriteria, changed, event_name, to_criteria\n"
         "FilterCriteria([event_name == 'INSERT', {'eventName': ['REMOVE']}])\n"
         "FilterCriteria([changed('a')])\n"
         "FilterCriteria([(event_name == 'MODIFY') & changed('a')])\n"
+        "FilterCriteria.from_expression(~changed('a'))\n"
+        "to_criteria(changed('a') | (event_name == 'INSERT'))\n"
+        "matched: bool = ((event_name == 'INSERT') & changed('a')).matches({})\n"
+        "criteria: FilterCriteria = (event_name == 'INSERT').to_criteria()\n"
     )
     out, _, status = api.run(["--strict", "--cache-dir", os.devnull, str(source)])
     errors = [line for line in out.splitlines() if ": error:" in line]
     assert status == 1
-    assert [e.split(":")[1] for e in errors] == ["3", "4"], out
+    assert [e.split(":")[1] for e in errors] == ["3", "4", "5", "6"], out
     assert all('"LocalPredicate"' in e for e in errors), out
 
 
@@ -227,3 +231,35 @@ def test_criteria_event_names_are_the_union_and_everything_when_empty() -> None:
     criteria = FilterCriteria([{"eventName": ["INSERT"]}, {"eventName": ["MODIFY"]}])
     assert criteria.event_names() == {"INSERT", "MODIFY"}
     assert FilterCriteria([]).event_names() == {"INSERT", "MODIFY", "REMOVE"}
+
+
+def test_from_expression_is_to_criteria() -> None:
+    from ddbstream.filters import to_criteria
+
+    expr = (event_name == "INSERT") | (new_image("status") == "SHIPPED")
+    assert FilterCriteria.from_expression(expr) == to_criteria(expr) == expr.to_criteria()
+    with pytest.raises(FilterNotExpressible, match="local-only"):
+        FilterCriteria.from_expression(changed("a"))  # type: ignore[arg-type]
+
+
+def test_criteria_match_with_one_function_for_all_filters() -> None:
+    criteria = FilterCriteria([INSERT, SHIPPED])
+    shipped = {"eventName": "MODIFY", "dynamodb": {"NewImage": {"status": {"S": "SHIPPED"}}}}
+    records = [{"eventName": "INSERT"}, shipped, {"eventName": "REMOVE"}, {}]
+    assert [criteria.matches(r) for r in records] == [
+        INSERT.matches(r) or SHIPPED.matches(r) for r in records
+    ]
+    assert criteria.matches is criteria.matches
+    assert FilterCriteria().matches({"anything": 1})
+    with pytest.raises(UsageError):
+        FilterCriteria().matches(42)
+
+
+def test_criteria_pickle() -> None:
+    import pickle
+
+    criteria = FilterCriteria([INSERT, SHIPPED], max_filters=10)
+    clone = pickle.loads(pickle.dumps(criteria))
+    assert clone == criteria
+    assert clone.max_filters == 10
+    assert clone.matches({"eventName": "INSERT"})

@@ -270,22 +270,25 @@ def test_local_evaluation(expr: Expression, rec: dict[str, Any], expected: bool)
 def test_matches_compiles_once_and_falls_back_to_the_walk(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import ddbstream.filters._compile as compile_module
+    import ddbstream.filters._criteria as criteria_module  # where the matchers are compiled
 
     calls: list[Expression] = []
-    real = compile_module.compile_filters
+    real = criteria_module.compile_filters
 
     def counting(expr: Expression, *, max_filters: int = 5) -> list[dict[str, Any]]:
         calls.append(expr)
         return real(expr, max_filters=max_filters)
 
-    monkeypatch.setattr(compile_module, "compile_filters", counting)
+    monkeypatch.setattr(criteria_module, "compile_filters", counting)
     shipped = record(new={"a": {"S": "SHIPPED"}})
     expr = (event_name == "MODIFY") & (new_image("a") == "SHIPPED")
     parsed = StreamEvent.from_lambda({"Records": [shipped]}).records[0]
     results = [expr.matches(shipped), expr.matches(record()), expr.matches(parsed)]
     assert results == [True, False, True]
-    assert calls == [expr]  # compiled once, on the second call
+    assert calls == [expr]  # compiled once, on first use
+    same = (event_name == "MODIFY") & (new_image("a") == "SHIPPED")
+    assert same.matches is expr.matches  # an equal expression shares the matcher
+    assert calls == [expr]
     # Lambda has no operator for a prefix AND a suffix on one field: the walk answers
     both = new_image("a").begins_with("S") & new_image("a").ends_with("ED")
     assert [both.matches(shipped) for _ in range(3)] == [True] * 3
@@ -296,3 +299,45 @@ def test_matches_compiles_once_and_falls_back_to_the_walk(
     assert [anything.matches(record()) for _ in range(3)] == [True] * 3
     with pytest.raises(UsageError):
         expr.matches(42)
+
+
+def test_matches_is_a_function_fetched_once() -> None:
+    expr = (event_name == "MODIFY") & (new_image("a") == "SHIPPED")
+    match = expr.matches
+    assert match is expr.matches  # the same compiled function on every access
+    parsed = StreamEvent.from_lambda({"Records": [record(new={"a": {"S": "SHIPPED"}})]})
+    assert match(parsed.records[0]) is True
+    assert match(record()) is False
+    local = changed("a") | (event_name == "INSERT")
+    assert local.matches(record(new={"a": {"S": "B"}}, old={"a": {"S": "A"}})) is True
+
+
+def test_expressions_nest_at_most_64_levels() -> None:
+    from ddbstream import LimitExceeded
+
+    expr = event_name == "INSERT"
+    for i in range(64):
+        leaf = new_image(f"a{i % 3}") == "x"
+        expr = (expr | leaf) if i % 2 else (expr & leaf)
+    assert "a0" in repr(expr)
+    with pytest.raises(LimitExceeded, match="64 levels"):
+        expr & (expr | (new_image("b") == "y"))
+    flat = event_name == "INSERT"
+    for i in range(500):  # one operator: a flat chain, one level
+        flat = flat | (new_image(f"a{i}") == "x")
+    assert len(repr(flat)) > 500
+
+
+def test_an_attribute_named_or_cannot_be_filtered() -> None:
+    with pytest.raises(FilterNotExpressible, match=r"\$or"):
+        new_image("$or")
+
+
+def test_the_shared_operators_read_the_same_on_every_builder() -> None:
+    for field, value in ((new_image("s"), "ab"), (event_name, "INSERT")):
+        assert repr(field.begins_with("a")) == f"{field!r}.begins_with('a')"
+        assert repr(field.is_in(value)) == f"{field!r}.is_in({value!r})"
+        assert repr(field.anything_but(value)) == f"{field!r}.anything_but({value!r})"
+        assert repr(field != value) == f"~({field!r} == {value!r})"
+        with pytest.raises(UsageError, match="at least one value"):
+            field.is_in()

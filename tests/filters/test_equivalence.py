@@ -32,7 +32,7 @@ from ddbstream.filters import (
     size_bytes,
     ttl_delete,
 )
-from ddbstream.filters._compile import dumps
+from ddbstream.filters._json import dumps
 
 
 def _oracle(pattern: dict[str, Any]) -> Callable[[Any], bool]:
@@ -212,7 +212,7 @@ def _compiled(expr: Expression) -> list[dict[str, Any]]:
         raise AssertionError("unreachable") from None
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(suppress_health_check=[HealthCheck.filter_too_much])
 @given(expr=expressions, data=st.data())
 def test_compiled_patterns_agree_with_the_expression(expr: Expression, data: st.DataObject) -> None:
     patterns = _compiled(expr)
@@ -228,7 +228,6 @@ def test_compiled_patterns_agree_with_the_expression(expr: Expression, data: st.
         assert expr.matches(record) == expected, (expr, patterns, record)
 
 
-@settings(max_examples=200, deadline=None)
 @given(expr=expressions, batch=RECORD_BATCHES)
 def test_matches_agrees_with_the_walk_compiled_or_not(
     expr: Expression, batch: list[dict[str, Any]]
@@ -253,7 +252,6 @@ def test_known_shapes_agree(expr: Expression) -> None:
     patterns = compile_filters(expr)
     matchers = [_oracle(p) for p in patterns]
 
-    @settings(max_examples=300, deadline=None)
     @given(records())
     def check(record: dict[str, Any]) -> None:
         assert any(m(record) for m in matchers) == expr._walk(record), (patterns, record)

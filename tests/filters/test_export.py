@@ -229,3 +229,34 @@ def test_docstring_example_runs(function: Any) -> None:
     (test,) = doctest.DocTestFinder().find(function)
     assert test.examples
     assert doctest.DocTestRunner().run(test).failed == 0
+
+
+def test_cdk_code_is_what_ruff_writes() -> None:
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff comes with the dev extra")
+    criteria = FilterCriteria(
+        [
+            {"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"pk": {"S": ["a'b"]}}}},
+            {"dynamodb": {"NewImage": {"s": {"S": [f"value-{i}" for i in range(20)]}}}},
+            {"$or": [{"a": ['say "hi"', 1.5, None]}, {"b": [{"prefix": "x\\y"}, True]}]},
+        ]
+    )
+    code = to_cdk(criteria)
+    formatted = subprocess.run(
+        [str(ruff), "format", "--line-length", "100", "-"],
+        input=code,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert formatted.stdout == code
+
+
+def test_deep_patterns_export_without_recursion() -> None:
+    pattern: Any = ["x"]
+    for _ in range(800):  # 4005 characters
+        pattern = {"": pattern}
+    f = Filter.from_pattern(pattern)
+    for render in (to_cdk, to_cloudformation, to_serverless, to_terraform):
+        assert "x" in render(f)

@@ -351,3 +351,33 @@ def test_finding_is_a_frozen_value() -> None:
         finding.code = "x"  # type: ignore[misc]
     assert finding == Finding("warning", "dotted-name", ("a",), "why. Fix: how.")
     assert str(finding) == "warning dotted-name at a: why. Fix: how."
+
+
+def test_limits_have_their_own_codes() -> None:
+    too_complex = {f"k{i}": {"$or": [{"a": ["1"]}, {"b": ["2"]}]} for i in range(11)}
+    assert [f.code for f in lint(too_complex)] == ["too-many-combinations"]
+    assert [f.code for f in lint({"a": ["x" * 5000]})] == ["pattern-too-long"]
+    assert [f.code for f in lint("{not json")] == ["invalid-pattern"]
+
+
+def test_every_rule_has_a_fix_and_a_stable_code() -> None:
+    from ddbstream.filters._lint_rules import RULES
+
+    codes = {rule.code for rule in RULES.values()}
+    assert len(codes) >= 24
+    for rule in RULES.values():
+        assert "Fix" in rule.message or "Fix" in rule.message.format_map(_Blank())
+        assert rule.severity in ("error", "warning")
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def test_deep_patterns_lint_without_recursion() -> None:
+    pattern: Any = [{"exists": False}]
+    for _ in range(800):
+        pattern = {"": pattern}
+    findings = lint(pattern)
+    assert {f.code for f in findings} == {"unknown-field"}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ddbstream import InvalidPattern
 from ddbstream.filters import Filter
-from ddbstream.filters._pattern import expand, loads_pattern, normalize
+from ddbstream.filters._pattern import expand, loads_pattern, validate
 
 INVALID = json.loads((Path(__file__).parent / "cases" / "invalid.json").read_text())
 
@@ -66,9 +66,9 @@ def test_identical_leaf_path_last_wins_and_moves_last() -> None:
 
 
 def test_expansion_follows_event_ruler_or_forking_and_overriding() -> None:
-    rules = expand(normalize({"s": ["x"], "$or": [{"m": ["1"]}, {"t": ["2"], "u": ["3"]}]}))
+    rules = expand(validate({"s": ["x"], "$or": [{"m": ["1"]}, {"t": ["2"], "u": ["3"]}]}).rule)
     assert [[name for name, _ in rule] for rule in rules] == [["m", "s"], ["s", "t", "u"]]
-    rules = expand(normalize({"a": {"b": ["1"]}, "a.b": ["2"]}))
+    rules = expand(validate({"a": {"b": ["1"]}, "a.b": ["2"]}).rule)
     assert [[(n, [c.operand for c in conds]) for n, conds in r] for r in rules] == [
         [("a.b", ["2"])]
     ]
@@ -161,3 +161,67 @@ def test_to_json_round_trips_through_from_pattern(pattern: dict[str, Any]) -> No
     assert again.to_json() == f.to_json()
     assert Filter.from_pattern(f.to_pattern()) == f
     assert json.loads(f.to_json()) == pattern
+
+
+def _chain(depth: int, leaf: Any) -> Any:
+    pattern = leaf
+    for _ in range(depth):
+        pattern = {"": pattern}
+    return pattern
+
+
+def test_the_deepest_pattern_4096_characters_allow_works_as_dict_and_text() -> None:
+    # {"":{"":...["x"]...}}: five characters a level, 818 levels fit in 4096
+    deepest = _chain(818, ["x"])
+    record = _chain(818, "x")
+    for pattern in (deepest, json.dumps(deepest, separators=(",", ":"))):
+        f = Filter.from_pattern(pattern)
+        assert f.matches(record)
+        assert not f.matches(_chain(818, "y"))
+        assert Filter.from_pattern(f.to_json()) == f
+        assert Filter.from_pattern(f.to_pattern()) == f
+    with pytest.raises(InvalidPattern, match="4100 characters"):
+        Filter.from_pattern(_chain(819, ["x"]))
+
+
+def test_nesting_no_short_pattern_can_have_is_refused_naming_the_limit() -> None:
+    for depth in (900, 5_000, 100_000):
+        for pattern in (_chain(depth, ["x"]), '{"":' * depth):
+            with pytest.raises(InvalidPattern, match=r"deeper than 823 levels.*4096") as info:
+                Filter.from_pattern(pattern)
+            assert len(info.value.path) <= 8
+    cyclic: dict[str, Any] = {}
+    cyclic["a"] = cyclic
+    with pytest.raises(InvalidPattern, match="deeper than"):
+        Filter.from_pattern(cyclic)
+
+
+def test_a_number_too_long_for_a_pattern_is_refused() -> None:
+    with pytest.raises(InvalidPattern, match="4096"):
+        Filter.from_pattern({"a": [10**5000]})
+    with pytest.raises(InvalidPattern, match="not valid JSON"):
+        Filter.from_pattern('{"a": [' + "9" * 5000 + "]}")
+
+
+def test_or_combinations_follow_the_nesting_of_or() -> None:
+    # nested $or adds its branches' combinations: 2 + 2 * ... stays small, a product does not
+    nested: Any = {"z": ["1"]}
+    for i in range(200):
+        nested = {"$or": [nested, {f"a{i % 3}": ["x"]}]}
+    if len(json.dumps(nested, separators=(",", ":"))) <= 4096:
+        assert Filter.from_pattern(nested).matches({"z": "1"})
+    product = {f"k{i}": {"$or": [{"a": ["1"]}, {"b": ["2"]}]} for i in range(10)}
+    with pytest.raises(InvalidPattern, match="more than 1000 combinations") as info:
+        Filter.from_pattern(product)
+    assert info.value.path == ("k9",)  # where the product of the combinations passes 1000
+
+
+def test_pattern_text_parses_like_json_at_any_depth() -> None:
+    from ddbstream.filters._json import dumps, loads
+
+    deep = '{"a":' * 300 + '["x", 1, 2.5, true, null, "\\u00e9"]' + "}" * 300
+    value = loads(deep)
+    assert dumps(value) == json.dumps(json.loads(deep), separators=(",", ":"), ensure_ascii=False)
+    for bad in ('{"a":' * 300 + "[NaN]" + "}" * 300, '{"a":' * 300 + "[1,]" + "}" * 300):
+        with pytest.raises(InvalidPattern):
+            Filter.from_pattern(bad)

@@ -8,8 +8,8 @@ Terraform. See docs/filters.md.
 
 from .._lazy import attach
 from ._attribute import Attribute, canonical_number, keys, new_image, old_image
-from ._compile import compile_filters, to_criteria
-from ._criteria import Filter, FilterCriteria
+from ._compile import compile_filters
+from ._criteria import Filter, FilterCriteria, to_criteria
 from ._export import to_cdk, to_cloudformation, to_serverless, to_terraform
 from ._expr import Expression, LocalPredicate, changed, where
 from ._lint import Finding, lint

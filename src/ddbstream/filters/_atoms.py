@@ -1,35 +1,50 @@
 """Atoms and fields: the conditions of the filter DSL on one leaf path of a stream record.
 
-Every condition is a set of *atoms* on one leaf path (a :class:`Field`), ORed: the entries of a
-pattern's value list. Atoms know how to test a leaf value, intersect, and complement
-themselves, which is what lets ``~`` and ``&`` on one field compile exactly or fail loudly.
+A condition on one leaf path (a :class:`Field`) is a set of *atoms* (:data:`Atoms`), ORed: the
+entries of a pattern's value list. Each atom tests a leaf value, writes its own pattern entry
+and says what its complement is (:mod:`ddbstream.filters._algebra` combines them). Adding a
+Lambda operator to the DSL is adding an atom here (and a builder method).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Union
+from typing import Any, ClassVar, Literal, Union
+
+from .._errors import FilterNotExpressible
 
 __all__ = [
     "ABSENT",
     "PRESENT",
-    "Cond",
+    "Absent",
+    "AnythingBut",
+    "Atom",
+    "Atoms",
+    "Both",
+    "Eq",
     "Field",
+    "IgnoreCase",
     "Kind",
+    "Prefix",
+    "Present",
+    "Range",
     "Scalar",
-    "complement",
-    "intersect",
-    "is_true",
-    "normalize",
+    "Suffix",
+    "Without",
+    "as_number",
+    "entries",
+    "json_number",
 ]
 
+#: The JSON type of a leaf: a string, a boolean, only ever ``true`` (a NULL), or a number.
 Kind = Literal["str", "bool", "true", "num"]
 Scalar = Union[str, bool, Decimal]  # noqa: UP007 - a runtime alias on Python 3.10
 
 
-def _as_number(value: object) -> Decimal | None:
+def as_number(value: object) -> Decimal | None:
+    """``value`` as an exact finite Decimal (floats through their repr), else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         return None
     try:
@@ -39,12 +54,22 @@ def _as_number(value: object) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def json_number(value: Decimal) -> int | float:
+    """The JSON number a numeric filter writes for ``value`` (exactly, or refused)."""
+    if value == value.to_integral_value() and abs(value) < 2**53:
+        return int(value)
+    out = float(value)
+    if Decimal(repr(out)) != value:
+        raise FilterNotExpressible(f"{value} has no exact JSON double form for a numeric filter")
+    return out
+
+
 def _equal(expected: Scalar, value: object) -> bool:
     if isinstance(expected, bool):
         return value is expected
     if isinstance(expected, str):
         return type(value) is str and value == expected
-    number = _as_number(value)
+    number = as_number(value)
     return number is not None and number == expected
 
 
@@ -56,72 +81,141 @@ def _fold_equal(pattern: str, value: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _Atom:
-    def test(self, value: object) -> bool:  # a present leaf value
+class Atom:
+    """One entry of a value list: a test on a present leaf value."""
+
+    rank: ClassVar[int] = 1  # where its entry goes in a value list (values first)
+    operator: ClassVar[str] = ""  # the Lambda operator, for messages
+
+    def test(self, value: object) -> bool:
         raise NotImplementedError
+
+    def entry(self, where: str) -> Any:
+        """The pattern entry (``where`` names the field in a refusal)."""
+        raise NotImplementedError
+
+    def complement(self, kind: Kind) -> Atoms:
+        """The atoms (ORed) true exactly where this one is false, leaf missing included."""
+        return frozenset({ABSENT, Without(self)})
 
 
 @dataclass(frozen=True, slots=True)
-class _Absent(_Atom):
+class Absent(Atom):
+    """No leaf at the path (``exists: false``)."""
+
+    rank: ClassVar[int] = 2
+
     def test(self, value: object) -> bool:
         return False
 
+    def entry(self, where: str) -> Any:
+        return {"exists": False}
+
+    def complement(self, kind: Kind) -> Atoms:
+        return frozenset({PRESENT})
+
 
 @dataclass(frozen=True, slots=True)
-class _Present(_Atom):
+class Present(Atom):
+    """Any leaf (``exists: true``)."""
+
     def test(self, value: object) -> bool:
         return True
 
+    def entry(self, where: str) -> Any:
+        return {"exists": True}
+
+    def complement(self, kind: Kind) -> Atoms:
+        return frozenset({ABSENT})
+
 
 @dataclass(frozen=True, slots=True)
-class _Eq(_Atom):
+class Eq(Atom):
+    """Equal to ``value`` (a number compares numerically)."""
+
     value: Scalar
+    rank: ClassVar[int] = 0
 
     def test(self, value: object) -> bool:
         return _equal(self.value, value)
 
+    def entry(self, where: str) -> Any:
+        if isinstance(self.value, Decimal):
+            return {"numeric": ["=", json_number(self.value)]}
+        return self.value
+
+    def complement(self, kind: Kind) -> Atoms:
+        if kind == "bool":
+            return frozenset({ABSENT, Eq(not self.value)})
+        if kind == "true":
+            return frozenset({ABSENT})
+        return frozenset({ABSENT, AnythingBut(frozenset({self.value}))})
+
 
 @dataclass(frozen=True, slots=True)
-class _Prefix(_Atom):
+class Prefix(Atom):
     text: str
+    operator: ClassVar[str] = "prefix"
 
     def test(self, value: object) -> bool:
         return type(value) is str and value.startswith(self.text)
 
+    def entry(self, where: str) -> Any:
+        return {"prefix": self.text}
+
 
 @dataclass(frozen=True, slots=True)
-class _Suffix(_Atom):
+class Suffix(Atom):
     text: str
+    operator: ClassVar[str] = "suffix"
 
     def test(self, value: object) -> bool:
         return type(value) is str and value.endswith(self.text)
 
+    def entry(self, where: str) -> Any:
+        return {"suffix": self.text}
+
 
 @dataclass(frozen=True, slots=True)
-class _IgnoreCase(_Atom):
+class IgnoreCase(Atom):
     text: str
+    operator: ClassVar[str] = "equals-ignore-case"
 
     def test(self, value: object) -> bool:
         return type(value) is str and _fold_equal(self.text, value)
 
+    def entry(self, where: str) -> Any:
+        return {"equals-ignore-case": self.text}
+
 
 @dataclass(frozen=True, slots=True)
-class _AnythingBut(_Atom):
+class AnythingBut(Atom):
+    """A present leaf equal to none of ``values``."""
+
     values: frozenset[Scalar]
 
     def test(self, value: object) -> bool:
         return not any(_equal(v, value) for v in self.values)
 
+    def entry(self, where: str) -> Any:
+        values = sorted(self.values, key=lambda v: (str(type(v)), v))
+        return {"anything-but": [json_number(v) if isinstance(v, Decimal) else v for v in values]}
+
+    def complement(self, kind: Kind) -> Atoms:
+        return frozenset({ABSENT, *(Eq(v) for v in self.values)})
+
 
 @dataclass(frozen=True, slots=True)
-class _Range(_Atom):
+class Range(Atom):
+    """A number within bounds (``None``: unbounded)."""
+
     low: Decimal | None = None
     low_inclusive: bool = False
     high: Decimal | None = None
     high_inclusive: bool = False
 
     def test(self, value: object) -> bool:
-        number = _as_number(value)
+        number = as_number(value)
         if number is None:
             return False
         if self.low is not None and (
@@ -139,169 +233,77 @@ class _Range(_Atom):
             self.low == self.high and not (self.low_inclusive and self.high_inclusive)
         )
 
+    def entry(self, where: str) -> Any:
+        if self.low is not None and self.low == self.high:
+            return {"numeric": ["=", json_number(self.low)]}
+        terms: list[Any] = []
+        if self.low is not None:
+            terms += [">=" if self.low_inclusive else ">", json_number(self.low)]
+        if self.high is not None:
+            terms += ["<=" if self.high_inclusive else "<", json_number(self.high)]
+        return {"numeric": terms}
+
+    def complement(self, kind: Kind) -> Atoms:
+        out: set[Atom] = {ABSENT}
+        if self.low is not None:
+            out.add(Range(None, False, self.low, not self.low_inclusive))
+        if self.high is not None:
+            out.add(Range(self.high, not self.high_inclusive, None, False))
+        return frozenset(out)
+
 
 @dataclass(frozen=True, slots=True)
-class _Without(_Atom):
+class Without(Atom):
     """A present leaf that does not match ``atom`` (no Lambda operator says this)."""
 
-    atom: _Atom
+    atom: Atom
 
     def test(self, value: object) -> bool:
         return not self.atom.test(value)
 
+    def entry(self, where: str) -> Any:
+        name = self.atom.operator or type(self.atom).__name__
+        raise FilterNotExpressible(
+            f"cannot express NOT {name} on {where}: Lambda has no negated {name} "
+            "(anything-but with a prefix/suffix is EventBridge-only); use a router predicate"
+        )
+
+    def complement(self, kind: Kind) -> Atoms:
+        return frozenset({ABSENT, self.atom})
+
 
 @dataclass(frozen=True, slots=True)
-class _Both(_Atom):
+class Both(Atom):
     """A leaf matching every atom (no single Lambda operator says this)."""
 
-    atoms: frozenset[_Atom]
+    atoms: frozenset[Atom]
 
     def test(self, value: object) -> bool:
         return all(atom.test(value) for atom in self.atoms)
 
+    def entry(self, where: str) -> Any:
+        parts = ", ".join(sorted(repr(a) for a in self.atoms))
+        raise FilterNotExpressible(
+            f"cannot express the AND of several conditions on {where} ({parts}): Lambda can "
+            "test one field only with an OR of operators; use a router predicate for the rest"
+        )
 
-ABSENT = _Absent()
-PRESENT = _Present()
-Cond = frozenset[_Atom]
-
-
-def _meet(a: _Atom, b: _Atom) -> _Atom | None:
-    """The intersection of two atoms; ``None`` when it is empty."""
-    if a == b:
-        return a
-    if isinstance(a, _Absent) or isinstance(b, _Absent):
-        return None
-    for x, y in ((a, b), (b, a)):
-        if isinstance(x, _Present):
-            return y
-        if isinstance(x, _Eq):
-            return x if y.test(x.value) else None
-        if isinstance(x, _Without) and x.atom == y:
-            return None
-    if isinstance(a, _AnythingBut) and isinstance(b, _AnythingBut):
-        return _AnythingBut(a.values | b.values)
-    if type(a) is type(b) and isinstance(a, (_Prefix, _Suffix)):
-        assert isinstance(b, (_Prefix, _Suffix))
-        longer, shorter = (a, b) if len(a.text) >= len(b.text) else (b, a)
-        return longer if longer.test(shorter.text) or shorter.test(longer.text) else None
-    if isinstance(a, _Range) and isinstance(b, _Range):
-        return _meet_ranges(a, b)
-    for x, y in ((a, b), (b, a)):
-        narrower = (_Prefix, _Suffix, _Range, _IgnoreCase)
-        if (
-            isinstance(x, _AnythingBut)
-            and isinstance(y, narrower)
-            and not any(y.test(v) for v in x.values)
-        ):
-            return y
-    parts: set[_Atom] = set()
-    for atom in (a, b):
-        parts.update(atom.atoms if isinstance(atom, _Both) else (atom,))
-    return _Both(frozenset(parts))
-
-
-def _meet_ranges(a: _Range, b: _Range) -> _Range | None:
-    low, low_inc = a.low, a.low_inclusive
-    if b.low is not None and (low is None or b.low > low or (b.low == low and not b.low_inclusive)):
-        low, low_inc = b.low, b.low_inclusive
-    high, high_inc = a.high, a.high_inclusive
-    if b.high is not None and (
-        high is None or b.high < high or (b.high == high and not b.high_inclusive)
-    ):
-        high, high_inc = b.high, b.high_inclusive
-    out = _Range(low, low_inc, high, high_inc)
-    return None if out.empty() else out
-
-
-def _complement_atom(atom: _Atom, kind: Kind) -> Cond:
-    if isinstance(atom, _Absent):
-        return frozenset({PRESENT})
-    if isinstance(atom, _Present):
-        return frozenset({ABSENT})
-    if isinstance(atom, _Eq):
-        if kind == "bool":
-            return frozenset({ABSENT, _Eq(not atom.value)})
-        if kind == "true":
-            return frozenset({ABSENT})
-        return frozenset({ABSENT, _AnythingBut(frozenset({atom.value}))})
-    if isinstance(atom, _AnythingBut):
-        return frozenset({ABSENT, *(_Eq(v) for v in atom.values)})
-    if isinstance(atom, _Range):
-        out: set[_Atom] = {ABSENT}
-        if atom.low is not None:
-            out.add(_Range(None, False, atom.low, not atom.low_inclusive))
-        if atom.high is not None:
-            out.add(_Range(atom.high, not atom.high_inclusive, None, False))
-        return frozenset(out)
-    if isinstance(atom, _Without):
-        return frozenset({ABSENT, atom.atom})
-    if isinstance(atom, _Both):
-        result: Cond = frozenset()
-        for part in atom.atoms:
-            result = result | _complement_atom(part, kind)
+    def complement(self, kind: Kind) -> Atoms:
+        result: Atoms = frozenset()
+        for part in self.atoms:
+            result = result | part.complement(kind)
         return result
-    return frozenset({ABSENT, _Without(atom)})
 
 
-def normalize(cond: Iterable[_Atom], field: Field) -> Cond:
-    """Simplify a union of atoms (drop subsumed atoms, merge anything-but lists)."""
-    kind, always = field.kind, field.always
-    atoms = set(cond)
-    if field.choices is not None:  # a closed set of values
-        hits = {c for c in field.choices if any(a.test(c) for a in atoms)}
-        absent: set[_Atom] = {a for a in atoms if isinstance(a, _Absent)}
-        if hits == field.choices:
-            atoms = absent | {PRESENT}
-        elif not hits:
-            atoms = absent
-        elif any(isinstance(a, (_Without, _Both)) for a in atoms):  # say it with values
-            rest = field.choices - hits
-            short = {_AnythingBut(rest)} if len(rest) < len(hits) else {_Eq(c) for c in hits}
-            return frozenset(absent | short)
-    if always:
-        atoms.discard(ABSENT)
-    if kind == "bool" and {_Eq(True), _Eq(False)} <= atoms:
-        atoms -= {_Eq(True), _Eq(False)}
-        atoms.add(PRESENT)
-    if PRESENT in atoms:
-        return frozenset({PRESENT} | (atoms & {ABSENT}))
-    excluded = [a for a in atoms if isinstance(a, _AnythingBut)]
-    if excluded:
-        atoms -= set(excluded)
-        values = frozenset.intersection(*(a.values for a in excluded))
-        values = frozenset(v for v in values if not any(a.test(v) for a in atoms))
-        if not values:
-            return normalize(atoms | {PRESENT}, field)
-        atoms.add(_AnythingBut(values))
-    out = set(atoms)
-    for atom in atoms:
-        if (
-            isinstance(atom, _Eq)
-            and any(not isinstance(o, (_Eq, _Absent)) and o.test(atom.value) for o in atoms)
-        ) or (
-            isinstance(atom, (_Prefix, _Suffix))
-            and any(type(o) is type(atom) and o != atom and o.test(atom.text) for o in atoms)
-        ):
-            out.discard(atom)
-    return frozenset(out)
+ABSENT = Absent()
+PRESENT = Present()
+#: A condition on one path: atoms, ORed.
+Atoms = frozenset[Atom]
 
 
-def intersect(a: Cond, b: Cond, field: Field) -> Cond:
-    """The AND of two conditions on one path."""
-    out = {m for x in a for y in b if (m := _meet(x, y)) is not None}
-    return normalize(out, field)
-
-
-def complement(cond: Cond, field: Field) -> Cond:
-    """The NOT of a condition on one path (the value domain follows ``kind``)."""
-    result: Cond = normalize({ABSENT, PRESENT}, field)
-    for atom in cond:
-        result = intersect(result, _complement_atom(atom, field.kind), field)
-    return result
-
-
-def is_true(cond: Cond, field: Field) -> bool:
-    return PRESENT in cond and (field.always or ABSENT in cond)
+def entries(atoms: Atoms, where: str) -> list[Any]:
+    """The value list of a condition: values first, ``exists: false`` last."""
+    return [atom.entry(where) for atom in sorted(atoms, key=lambda a: (a.rank, repr(a)))]
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,9 +328,10 @@ class Field:
             nodes = found
         return [v for v in nodes if not isinstance(v, (Mapping, list))]
 
-    def test(self, cond: Cond, record: Mapping[str, Any]) -> bool:
+    def test(self, atoms: Atoms, record: Mapping[str, Any]) -> bool:
+        """Whether the condition holds on ``record``, the way the DSL reads it."""
         found = self.values(record)
         return any(
-            (not found) if isinstance(atom, _Absent) else any(atom.test(v) for v in found)
-            for atom in cond
+            (not found) if isinstance(atom, Absent) else any(atom.test(v) for v in found)
+            for atom in atoms
         )

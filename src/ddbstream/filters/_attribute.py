@@ -11,28 +11,13 @@ import base64
 import enum
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import TYPE_CHECKING
 
-from .._errors import FilterNotExpressible, UsageError
-from ._atoms import (
-    ABSENT,
-    PRESENT,
-    Field,
-    Kind,
-    Scalar,
-    _AnythingBut,
-    _as_number,
-    _Atom,
-    _Eq,
-    _IgnoreCase,
-    _Prefix,
-    _Suffix,
-    normalize,
-)
-from ._expr import Expression, _EqualityOperators, _Leaf
-
-if TYPE_CHECKING:
-    from ._typed import TypeInfo
+from .._errors import EncodeError, FilterNotExpressible, UsageError
+from ._algebra import simplify
+from ._atoms import AnythingBut, Atom, Eq, Field, Kind, Scalar, as_number
+from ._builder import FieldBuilder, format_args
+from ._expr import Expression, Leaf, expression
+from ._model_info import TypeInfo
 
 __all__ = ["Attribute", "canonical_number", "keys", "new_image", "old_image"]
 
@@ -52,12 +37,12 @@ def canonical_number(value: int | float | Decimal) -> str:
         >>> canonical_number(Decimal("12.50")), canonical_number(100), canonical_number(-0.0)
         ('12.5', '100', '0')
     """
-    number = _as_number(value)
+    number = as_number(value)
     if number is None:
         raise FilterNotExpressible(f"{value!r} is not a finite number")
     if not number:
         return "0"
-    from .._codec import EncodeError, serialize
+    from .._codec import serialize  # late: the codec is needed only for this check
 
     try:
         serialize(number)
@@ -120,7 +105,7 @@ _NON_SCALAR = ("M", "L", *_SETS)
 _SECTIONS = {"Keys": "keys", "NewImage": "new_image", "OldImage": "old_image"}
 
 
-class Attribute(_EqualityOperators):
+class Attribute(FieldBuilder):
     """An attribute of the Keys, NewImage or OldImage of a record (built by :func:`new_image`).
 
     The comparison picks the DynamoDB type descriptor from the operand (``str`` -> ``S``,
@@ -150,6 +135,12 @@ class Attribute(_EqualityOperators):
         for name in names:
             if not isinstance(name, str) or not name:
                 raise UsageError(f"an attribute name must be a non-empty string, got {name!r}")
+            if name == "$or":
+                raise FilterNotExpressible(
+                    "an attribute named '$or' cannot be addressed by a filter pattern: "
+                    "event-ruler reads the key $or as an OR of alternatives; use a router "
+                    "predicate (where(...))"
+                )
         if descriptor is not None and descriptor not in (*_LEAF_DESCRIPTORS, *_NON_SCALAR):
             raise UsageError(f"{descriptor=} is not a DynamoDB scalar type descriptor")
         if section == "Keys" and descriptor not in (None, "S", "N", "B"):
@@ -218,8 +209,6 @@ class Attribute(_EqualityOperators):
         return Field((*path, *tail), kind, multi=tail[0] in (*_SETS, "L"))
 
     def _resolve(self, values: tuple[object, ...], op: str) -> str:
-        if not values:
-            raise UsageError(f"{self!r}.{op}() needs at least one value")
         found = {_operand_type(v) for v in values}
         if self._descriptor in _NON_SCALAR:
             what = "a set" if self._descriptor in _SETS else "a non-leaf"
@@ -245,55 +234,29 @@ class Attribute(_EqualityOperators):
             raise FilterNotExpressible(f"key attributes are S, N or B, never {want}")
         return want
 
-    def _leaf(self, descriptor: str, atoms: Iterable[_Atom], text: str) -> Expression:
-        field = self._field(*descriptor.split("."))
-        return _Leaf(field, normalize(atoms, field), f"{self._text}{text}", True)
+    def _condition(self, tail: str, atoms: Iterable[Atom], text: str, call: bool) -> Expression:
+        field = self._field(*tail.split("."))
+        return expression(Leaf(field, simplify(atoms, field), text, call))
 
-    def is_in(self, *values: object) -> Expression:
-        """Equal to any of ``values`` (one value list; all of one type)."""
-        d = self._resolve(values, "is_in")
-        atoms = [_Eq(_encode(v, d)) for v in values]
-        args = ", ".join(map(repr, values))
-        return self._leaf(d, atoms, f".is_in({args})")
+    def _equalities(self, values: tuple[object, ...], op: str) -> tuple[str, list[Atom]]:
+        d = self._resolve(values, op)
+        return d, [Eq(_encode(v, d)) for v in values]
 
-    def equals(self, value: object) -> Expression:
-        """Equal to ``value`` (same as ``==``)."""
-        d = self._resolve((value,), "equals")
-        leaf = self._leaf(d, [_Eq(_encode(value, d))], "")
-        return _with_text(leaf, f"{self._text} == {value!r}", call=False)
-
-    def anything_but(self, *values: object) -> Expression:
-        """Present and equal to none of ``values`` (Lambda's ``anything-but``).
-
-        Unlike ``!=`` it never matches a record without the attribute (AWS semantics).
-        """
+    def _exclusion(self, values: tuple[object, ...]) -> tuple[str, Atom]:
         d = self._resolve(values, "anything_but")
         if d not in ("S", "N", "B"):
             raise FilterNotExpressible(
                 f"anything-but takes strings or numbers; for {d} use ~(attr == value)"
             )
-        atom = _AnythingBut(frozenset(_encode(v, d) for v in values))
-        return self._leaf(d, [atom], f".anything_but({', '.join(map(repr, values))})")
+        return d, AnythingBut(frozenset(_encode(v, d) for v in values))
 
-    def _text_op(self, op: str, text: object, atom: type[_Atom]) -> Expression:
+    def _textual(self, op: str, text: object) -> str:
         if not isinstance(text, str):
             raise FilterNotExpressible(f"{op}() takes a string, got {type(text).__name__}")
         d = self._descriptor or "S"
         if d not in ("S", "N", "B"):
             raise FilterNotExpressible(f"{op}() never matches {self!r}: it holds {d}, not text")
-        return self._leaf(d, [atom(text)], f".{op}({text!r})")  # type: ignore[call-arg]
-
-    def begins_with(self, prefix: str) -> Expression:
-        """The string value starts with ``prefix`` (Lambda ``prefix``)."""
-        return self._text_op("begins_with", prefix, _Prefix)
-
-    def ends_with(self, suffix: str) -> Expression:
-        """The string value ends with ``suffix`` (Lambda ``suffix``)."""
-        return self._text_op("ends_with", suffix, _Suffix)
-
-    def equals_ignore_case(self, text: str) -> Expression:
-        """Equal to ``text`` ignoring case (Lambda ``equals-ignore-case``)."""
-        return self._text_op("equals_ignore_case", text, _IgnoreCase)
+        return d
 
     def contains(self, *values: object) -> Expression:
         """A set (SS/NS/BS) or list (L) attribute holds at least one of ``values``.
@@ -319,11 +282,11 @@ class Attribute(_EqualityOperators):
                 raise FilterNotExpressible(
                     f"{self!r} holds {element} elements; {value!r} can never match"
                 )
-        atoms = [_Eq(_encode(v, element)) for v in values]
+        atoms = [Eq(_encode(v, element)) for v in values]
         tail = f"L.{element}" if self._descriptor == "L" else self._descriptor
-        return self._leaf(tail, atoms, f".contains({', '.join(map(repr, values))})")
+        return self._condition(tail, atoms, f"{self!r}.contains({format_args(values)})", True)
 
-    def _exists_descriptor(self, op: str) -> str:
+    def _presence(self, op: str) -> str:
         if self._descriptor in _LEAF_DESCRIPTORS or self._descriptor in _SETS:
             return self._descriptor
         if self._descriptor is None:
@@ -336,25 +299,17 @@ class Attribute(_EqualityOperators):
             f"{self!r} is a {self._descriptor} (non-leaf); Lambda's exists never matches it"
         )
 
-    def exists(self) -> Expression:
-        """The attribute is present with its type (``{"S": [{"exists": true}]}``)."""
-        return self._leaf(self._exists_descriptor("exists"), [PRESENT], ".exists()")
-
-    def not_exists(self) -> Expression:
-        """The attribute is missing, or not of its type (``{"S": [{"exists": false}]}``)."""
-        return self._leaf(self._exists_descriptor("not_exists"), [ABSENT], ".not_exists()")
-
     def null(self) -> Expression:
         """The attribute is a DynamoDB NULL (``{"NULL": [true]}``; Lambda's ``[null]`` never is)."""
         if self._descriptor not in (None, "NULL") or self._section == "Keys":
             raise FilterNotExpressible(f"{self!r} holds {self._descriptor}, never NULL")
-        return self._leaf("NULL", [_Eq(True)], ".null()")
+        return self._condition("NULL", [Eq(True)], f"{self!r}.null()", True)
 
     def empty(self) -> Expression:
         """The attribute is the empty string (``{"S": [""]}``)."""
         if self._descriptor not in (None, "S"):
             raise FilterNotExpressible(f"{self!r} holds {self._descriptor}, never an empty string")
-        return self._leaf("S", [_Eq("")], ".empty()")
+        return self._condition("S", [Eq("")], f"{self!r}.empty()", True)
 
     def _numeric(self, op: str, value: object) -> Expression:
         raise FilterNotExpressible(
@@ -377,11 +332,6 @@ class Attribute(_EqualityOperators):
     def between(self, low: object, high: object) -> Expression:
         """Always refused on image attributes (Lambda compares N values as strings)."""
         return self._numeric("between", (low, high))
-
-
-def _with_text(leaf: Expression, text: str, *, call: bool) -> Expression:
-    assert isinstance(leaf, _Leaf)
-    return _Leaf(leaf.field, leaf.cond, text, call)
 
 
 def _attribute(section: str, name: str, descriptor: str | None) -> Attribute:

@@ -1,33 +1,39 @@
-"""``Filter`` (one Lambda filter pattern) and ``FilterCriteria`` (up to 5, or 10, of them)."""
+"""``Filter`` (one Lambda filter pattern), ``FilterCriteria`` (up to 5, or 10, of them), and
+the compiled matchers behind ``Expression.matches``.
+
+The top of the filters flow (expressions -> compiler -> pattern -> evaluator -> criteria): a
+filter is a validated pattern with its :class:`~ddbstream.filters._matcher.Matcher`; criteria
+compile DSL expressions (:meth:`FilterCriteria.from_expression`); :func:`matcher` keeps, per
+expression, the function ``Expression.matches`` returns.
+"""
 
 from __future__ import annotations
 
-import json
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._errors import FilterNotExpressible, InvalidPattern, LimitExceeded, UsageError
-from ._evaluate import Matcher, compile_rules
-from ._expr import Expression, LocalPredicate
-from ._pattern import compact_json, expand, normalize
+from ._compile import compile_filters
+from ._expr import Expression, LocalPredicate, evaluate, node_of
+from ._json import dumps, loads
+from ._matcher import Matcher
+from ._pattern import Validated, validate
+from ._record import EVENT_NAMES, lambda_mapping
 
-__all__ = ["DEFAULT_MAX_FILTERS", "HARD_MAX_FILTERS", "Filter", "FilterCriteria"]
+__all__ = [
+    "DEFAULT_MAX_FILTERS",
+    "HARD_MAX_FILTERS",
+    "Filter",
+    "FilterCriteria",
+    "compile_filters",
+    "matcher",
+    "to_criteria",
+]
 
-EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 DEFAULT_MAX_FILTERS = 5
 HARD_MAX_FILTERS = 10
-
-
-def _record_mapping(record: Any) -> Any:
-    if isinstance(record, Mapping):
-        return record
-    lambda_record = getattr(record, "lambda_record", None)  # a StreamRecord, duck-typed
-    if isinstance(lambda_record, Mapping):
-        return lambda_record
-    raise UsageError(
-        f"a filter matches a Lambda record dict or a StreamRecord, not {type(record).__name__}"
-    )
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -51,17 +57,14 @@ class Filter:
     """
 
     _text: str = field(compare=False)
-    _key: str = field(init=False)
-    _matcher: Matcher = field(init=False, compare=False)
-    _match: Callable[[Any], bool] = field(init=False, compare=False)
+    _key: str
+    _valid: Validated = field(compare=False)
+    _matcher: Matcher = field(compare=False)
 
-    def __post_init__(self) -> None:
-        pattern = normalize(self._text)
-        object.__setattr__(self, "_text", compact_json(pattern))
-        object.__setattr__(self, "_key", json.dumps(pattern, separators=(",", ":"), sort_keys=True))
-        matcher = compile_rules(expand(pattern))
-        object.__setattr__(self, "_matcher", matcher)
-        object.__setattr__(self, "_match", matcher.matches)
+    @classmethod
+    def _of(cls, valid: Validated) -> Filter:
+        """The filter of a validated pattern."""
+        return cls(valid.text, dumps(valid.value, sort_keys=True), valid, Matcher([valid.rule]))
 
     @classmethod
     def from_pattern(cls, pattern: str | bytes | Mapping[str, Any]) -> Filter:
@@ -81,35 +84,32 @@ class Filter:
             InvalidPattern: a pattern AWS rejects; ``reason`` is event-ruler's message where it
                 has one, ``path`` locates the problem inside the pattern.
         """
-        if isinstance(pattern, Mapping):
-            return cls(compact_json(normalize(pattern)))
-        if isinstance(pattern, (str, bytes, bytearray)):
-            text = pattern.decode() if isinstance(pattern, (bytes, bytearray)) else pattern
-            return cls(text)
+        if isinstance(pattern, (Mapping, str, bytes, bytearray)):
+            return cls._of(validate(pattern))
         raise InvalidPattern(f"a pattern is JSON text or a mapping, not {type(pattern).__name__}")
 
     def to_pattern(self) -> dict[str, Any]:
         """The pattern as a new dict (round-trips through :meth:`from_pattern`)."""
-        return json.loads(self._text)  # type: ignore[no-any-return]
+        return loads(self._text)  # type: ignore[no-any-return]
 
     def to_json(self) -> str:
         """The pattern as compact JSON: the string Lambda's ``Pattern`` field takes."""
         return self._text
 
-    def matches(self, record: Any) -> bool:
-        """Whether Lambda would deliver ``record`` (a Lambda record dict or a StreamRecord).
+    @property
+    def matches(self) -> Callable[[Any], bool]:
+        """Whether Lambda would deliver a record: ``f.matches(record)`` on a Lambda record dict
+        or a StreamRecord. A plain function (fetch it once to call it in a loop).
 
         Raises:
-            UsageError: ``record`` is neither a mapping nor a StreamRecord.
+            UsageError: (when called) the record is neither a mapping nor a StreamRecord.
         """
-        if record.__class__ is dict:
-            return self._match(record)
-        return self._match(_record_mapping(record))
+        return self._matcher.matches
 
     def explain(self, record: Any) -> str | None:
         """None when ``record`` matches; otherwise the first condition that failed, with its
         path, the expected values and what the record holds there."""
-        return self._matcher.explain(_record_mapping(record))
+        return self._matcher.explain(record)
 
     def event_names(self) -> frozenset[str]:
         """The ``eventName`` values (``INSERT``, ``MODIFY``, ``REMOVE``) this filter can let
@@ -121,12 +121,7 @@ class Filter:
             >>> sorted(Filter.from_pattern('{"eventName": ["INSERT", "MODIFY"]}').event_names())
             ['INSERT', 'MODIFY']
         """
-        names: set[str] = set()
-        for rule in expand(normalize(self._text)):
-            only = tuple((name, conds) for name, conds in rule if name == "eventName")
-            matches = compile_rules([only]).slow_matches
-            names.update(name for name in EVENT_NAMES if matches({"eventName": name}))
-        return frozenset(names)
+        return frozenset(n for n in EVENT_NAMES if self._matcher.admits("eventName", n))
 
     def __repr__(self) -> str:
         return f"Filter.from_pattern({self._text!r})"
@@ -163,8 +158,6 @@ def _coerce(
             out.append(Filter.from_pattern(item))
     if not expressions:
         return tuple(f for f in out if f is not None)
-    from ._compile import compile_filters
-
     combined = expressions[0]
     for expr in expressions[1:]:
         combined = combined | expr
@@ -209,6 +202,7 @@ class FilterCriteria:
 
     filters: tuple[Filter, ...]
     max_filters: int = field(compare=False)
+    _matcher: Matcher | None = field(compare=False)
 
     def __init__(
         self,
@@ -243,14 +237,44 @@ class FilterCriteria:
             )
         object.__setattr__(self, "filters", items)
         object.__setattr__(self, "max_filters", max_filters)
+        object.__setattr__(self, "_matcher", None)
 
-    def matches(self, record: Any) -> bool:
-        """Whether Lambda would deliver ``record``: some filter matches, or there are none."""
+    @classmethod
+    def from_expression(
+        cls, expression: Expression, *, max_filters: int = DEFAULT_MAX_FILTERS
+    ) -> FilterCriteria:
+        """Compile a DSL expression into criteria of the fewest filters.
+
+        Args:
+            expression: an expressible filter (never a :class:`LocalPredicate`).
+            max_filters: your filters-per-mapping quota: 5, or up to 10 after a quota increase.
+
+        Raises:
+            FilterNotExpressible: see :func:`compile_filters`.
+            LimitExceeded: more than ``max_filters`` filters would be needed.
+
+        Example:
+            >>> from ddbstream.filters import FilterCriteria, event_name
+            >>> FilterCriteria.from_expression(event_name != "REMOVE").to_dict()
+            {'Filters': [{'Pattern': '{"eventName":[{"anything-but":["REMOVE"]}]}'}]}
+        """
+        patterns = compile_filters(expression, max_filters=max_filters)
+        return cls([Filter.from_pattern(p) for p in patterns], max_filters=max_filters)
+
+    @property
+    def matches(self) -> Callable[[Any], bool]:
+        """Whether Lambda would deliver a record (some filter matches, or there are none):
+        ``criteria.matches(record)``, one compiled function for all the filters.
+
+        Raises:
+            UsageError: (when called) the record is neither a mapping nor a StreamRecord.
+        """
         if not self.filters:
-            _record_mapping(record)
-            return True
-        mapping = record if record.__class__ is dict else _record_mapping(record)
-        return any(f.matches(mapping) for f in self.filters)
+            return _everything
+        if self._matcher is None:
+            object.__setattr__(self, "_matcher", Matcher([f._valid.rule for f in self.filters]))
+        assert self._matcher is not None
+        return self._matcher.matches
 
     def event_names(self) -> frozenset[str]:
         """The ``eventName`` values some filter of the criteria can let through (see
@@ -280,7 +304,7 @@ class FilterCriteria:
 
     def to_json(self) -> str:
         """:meth:`to_dict` as compact JSON (``aws lambda ... --filter-criteria``)."""
-        return compact_json(self.to_dict())
+        return dumps(self.to_dict())
 
     @classmethod
     def from_dict(
@@ -316,10 +340,7 @@ class FilterCriteria:
     @classmethod
     def from_json(cls, text: str, *, max_filters: int = DEFAULT_MAX_FILTERS) -> FilterCriteria:
         """Read :meth:`to_json` output (or any JSON :meth:`from_dict` accepts)."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidPattern(f"FilterCriteria is not valid JSON: {exc.msg}") from exc
+        data = loads(text, what="FilterCriteria")
         return cls.from_dict(data, max_filters=max_filters)
 
     def __iter__(self) -> Iterator[Filter]:
@@ -334,3 +355,61 @@ class FilterCriteria:
         if self.max_filters != DEFAULT_MAX_FILTERS:
             extra = f", max_filters={self.max_filters}"
         return f"FilterCriteria([{inner}]{extra})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FilterCriteria._rebuild, (self.filters, self.max_filters))
+
+    @classmethod
+    def _rebuild(cls, filters: tuple[Filter, ...], max_filters: int) -> FilterCriteria:
+        return cls(filters, max_filters=max_filters)
+
+
+def _everything(record: Any) -> bool:
+    lambda_mapping(record)  # still only records
+    return True
+
+
+def to_criteria(
+    expression: Expression, *, max_filters: int = DEFAULT_MAX_FILTERS
+) -> FilterCriteria:
+    """Compile ``expression`` into a :class:`FilterCriteria` of the fewest filters (the same as
+    :meth:`FilterCriteria.from_expression`).
+
+    Example:
+        >>> from ddbstream.filters import event_name, to_criteria
+        >>> to_criteria(event_name != "REMOVE").to_dict()
+        {'Filters': [{'Pattern': '{"eventName":[{"anything-but":["REMOVE"]}]}'}]}
+    """
+    return FilterCriteria.from_expression(expression, max_filters=max_filters)
+
+
+#: Expression -> its compiled matcher, for as long as the expression lives: by identity (what
+#: ``expr.matches`` looks up on every call) and by value (equal expressions share a matcher).
+_BY_ID: dict[int, tuple[weakref.ref[Expression], Callable[[Any], bool]]] = {}
+_BY_VALUE: weakref.WeakKeyDictionary[Expression, Callable[[Any], bool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def matcher(expression: Expression) -> Callable[[Any], bool]:
+    """The function behind ``expression.matches``: the compiled matcher of its patterns (the
+    matcher Filter uses), or a walk of its tree when Lambda has no operator for it. Compiled on
+    first use and kept while the expression (or an equal one) lives."""
+    key = id(expression)
+    entry = _BY_ID.get(key)
+    if entry is not None and entry[0]() is expression:
+        return entry[1]
+    found = _BY_VALUE.get(expression)
+    if found is None:
+        found = _BY_VALUE[expression] = _compiled(expression)
+    _BY_ID[key] = (weakref.ref(expression, lambda _: _BY_ID.pop(key, None)), found)
+    return found
+
+
+def _compiled(expression: Expression) -> Callable[[Any], bool]:
+    try:
+        patterns = compile_filters(expression, max_filters=HARD_MAX_FILTERS)
+    except (FilterNotExpressible, LimitExceeded):
+        node = node_of(expression)
+        return lambda record: evaluate(node, lambda_mapping(record))
+    return Matcher([validate(pattern).rule for pattern in patterns]).matches

@@ -1,246 +1,95 @@
-"""Local evaluation of Lambda filter patterns with event-ruler's semantics.
+"""Local evaluation of Lambda filter patterns with event-ruler's semantics: the general matcher.
 
-A pattern is compiled once (:func:`compile_rules`) into a :class:`Matcher`. Matching walks only
-the record paths the pattern names, never the whole record. The fast path is straight-line
-Python generated once per pattern: dict lookups and inline leaf tests. Where a record holds an
-array (or a non-dict mapping) on a pattern path, the subtree below that key goes to the general
-matcher, which enumerates the leaves with their array membership and enforces event-ruler's
-array consistency (a match may not combine fields from different elements of one array).
+:class:`SubRules` evaluates patterns the way event-ruler defines them: as sub-rules (one per
+``$or`` combination), each a set of dotted fields that must all hold on leaves of the record,
+with *array consistency* (a match may not combine fields from different elements of one
+array). It handles every record: arrays, dotted record keys, any mapping. It walks records
+without recursion and decides array consistency by dynamic programming over the fields, in
+time polynomial in the record where trying every combination of elements would not be.
+:mod:`ddbstream.filters._matcher` generates the fast path for the common records and defers
+here for the rest.
 """
 
 from __future__ import annotations
 
-import copy
-import operator
-import re
 from collections.abc import Callable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from ._pattern import Cond, SubRule, compact_json, parse_ip
+from ._json import Walk, dumps, run
+from ._operators import Match, value_test
+from ._pattern import FieldMatch, Rule, fold, overrides, sub_rules
 
-__all__ = ["Matcher", "compile_rules"]
+__all__ = ["FieldCheck", "SubRules", "has_dotted", "rule_matches"]
 
 _MISSING: Any = object()
-_SLOW: Any = object()
-_NUMBER_TYPES = (int, float, Decimal)
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-Membership = tuple[tuple[int, int], ...]
-Test = Callable[[Any], bool]
+Membership = tuple[tuple[int, int], ...]  # (id of an array, index in it), sorted
 
 
-# --------------------------------------------------------------------------- leaf tests
+class FieldCheck:
+    """One field of a sub-rule: its dotted ``name`` (split into ``segs``), its ``matches`` and
+    their ``test`` on a present leaf; ``absent`` when ``exists: false`` is one of them."""
 
-
-def _is_num(value: Any) -> bool:
-    cls = value.__class__
-    return cls is int or cls is float or (cls is not bool and isinstance(value, _NUMBER_TYPES))
-
-
-def _fold_regex(text: str) -> str:
-    """event-ruler's equals-ignore-case: per pattern character, its lower or upper case."""
-    parts = []
-    for char in text:
-        forms = sorted({char.lower(), char.upper()}, key=lambda s: (-len(s), s))
-        escaped = "|".join(map(re.escape, forms))
-        parts.append(f"(?:{escaped})" if len(forms) > 1 else escaped)
-    return "".join(parts)
-
-
-def _ignore_case(texts: Sequence[str], where: str) -> Test:
-    """Full (``where='full'``), prefix or suffix case-insensitive match of any of ``texts``."""
-    if all(t.isascii() for t in texts):
-        folded = tuple(t.lower() for t in texts)
-        if where == "full":
-            fset = frozenset(folded)
-            return lambda v: v.__class__ is str and v.isascii() and v.lower() in fset
-
-        def affix(v: Any) -> bool:
-            if v.__class__ is not str:
-                return False
-            for t in folded:
-                part = v[: len(t)] if where == "prefix" else v[len(v) - len(t) :]
-                if len(part) == len(t) and part.isascii() and part.lower() == t:
-                    return True
-            return False
-
-        return affix
-    body = "|".join(f"(?:{_fold_regex(t)})" for t in texts)
-    if where == "full":
-        full = re.compile(f"(?:{body})", re.DOTALL).fullmatch
-        return lambda v: v.__class__ is str and full(v) is not None
-    if where == "prefix":
-        start = re.compile(f"(?:{body})", re.DOTALL).match
-        return lambda v: v.__class__ is str and start(v) is not None
-    end = re.compile(f"(?:{body})\\Z", re.DOTALL).search
-    return lambda v: v.__class__ is str and end(v) is not None
-
-
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "=": operator.eq,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _numeric(terms: tuple[tuple[str, Any], ...]) -> Test:
-    checks = tuple((_COMPARE[op], bound) for op, bound in terms)
-    return lambda v: _is_num(v) and all(compare(v, bound) for compare, bound in checks)
-
-
-def _cidr(version: int, low: int, high: int) -> Test:
-    def test(v: Any) -> bool:
-        if v.__class__ is not str:
-            return False
-        address = parse_ip(v)
-        return address is not None and address.version == version and low <= int(address) <= high
-
-    return test
-
-
-def _one(cond: Cond) -> Test:
-    kind, operand = cond.kind, cond.operand
-    if kind == "exact":
-        return lambda v: v.__class__ is str and v == operand
-    if kind == "number":
-        return lambda v: _is_num(v) and v == operand
-    if kind == "literal":
-        return lambda v: v is operand
-    if kind == "prefix":
-        return lambda v: v.__class__ is str and v.startswith(operand)
-    if kind == "suffix":
-        return lambda v: v.__class__ is str and v.endswith(operand)
-    if kind in ("eic", "prefix-ic", "suffix-ic"):
-        return _ignore_case((operand,), {"eic": "full", "prefix-ic": "prefix"}.get(kind, "suffix"))
-    if kind == "wildcard":
-        full = operand.fullmatch
-        return lambda v: v.__class__ is str and full(v) is not None
-    if kind == "cidr":
-        return _cidr(*operand)
-    if kind == "numeric":
-        return _numeric(operand)
-    if kind == "exists":
-        return lambda v: True
-    if kind.startswith("ab-"):
-        return _anything_but(kind, operand)
-    raise AssertionError(kind)  # pragma: no cover - _pattern only produces the kinds above
-
-
-def _anything_but(kind: str, values: tuple[Any, ...]) -> Test:
-    excluded: Test
-    if kind == "ab-exact":
-        strings = frozenset(values)
-        return lambda v: not (v.__class__ is str and v in strings)
-    if kind == "ab-number":
-        numbers = frozenset(values)
-        return lambda v: not (_is_num(v) and v in numbers)
-    if kind == "ab-prefix":
-        return lambda v: not (v.__class__ is str and v.startswith(values))
-    if kind == "ab-suffix":
-        return lambda v: not (v.__class__ is str and v.endswith(values))
-    if kind == "ab-eic":
-        excluded = _ignore_case(values, "full")
-    else:  # ab-wildcard
-        excluded = lambda v: v.__class__ is str and any(r.fullmatch(v) for r in values)  # noqa: E731
-    return lambda v: not excluded(v)
-
-
-def _value_test(conds: Sequence[Cond]) -> Test:
-    """OR of a leaf's conditions (``exists: false`` is structural, handled by the walker)."""
-    strings = frozenset(c.operand for c in conds if c.kind == "exact")
-    numbers = frozenset(c.operand for c in conds if c.kind == "number")
-    literals = [c.operand for c in conds if c.kind == "literal"]
-    skip = ("exact", "number", "literal", "absent")
-    others = [_one(c) for c in conds if c.kind not in skip]
-    if any(c.kind == "exists" for c in conds):
-        return lambda v: True
-    if strings and not (numbers or literals or others):
-        return lambda v: v.__class__ is str and v in strings
-    tests: list[Test] = list(others)
-    if strings:
-        tests.insert(0, lambda v: v.__class__ is str and v in strings)
-    if numbers:
-        tests.append(lambda v: _is_num(v) and v in numbers)
-    if literals:
-        tests.append(lambda v: any(v is lit for lit in literals))
-    if not tests:
-        return lambda v: False
-    if len(tests) == 1:
-        return tests[0]
-    return lambda v: any(t(v) for t in tests)
-
-
-# --------------------------------------------------------------------------- general matcher
-
-
-class _Field:
     __slots__ = (
-        "absent", "conds", "inlinable", "name", "prefixes", "segs", "strings", "suffixes", "test",
+        "absent", "inlinable", "matches", "name", "prefixes", "segs", "strings", "suffixes", "test",
     )  # fmt: skip
 
-    def __init__(self, name: str, conds: tuple[Cond, ...]) -> None:
+    def __init__(self, name: str, matches: tuple[Match, ...], segs: tuple[str, ...]) -> None:
         self.name = name
-        self.segs = tuple(name.split("."))
-        self.conds = conds
-        self.test = _value_test(conds)
-        self.absent = any(c.kind == "absent" for c in conds)
-        self.strings = frozenset(c.operand for c in conds if c.kind == "exact")
-        self.prefixes = tuple(c.operand for c in conds if c.kind == "prefix")
-        self.suffixes = tuple(c.operand for c in conds if c.kind == "suffix")
-        self.inlinable = all(c.kind in ("exact", "prefix", "suffix") for c in conds)
+        self.segs = segs
+        self.matches = matches
+        self.test = value_test(matches)
+        self.absent = any(m.kind == "absent" for m in matches)
+        self.strings = frozenset(m.operand for m in matches if m.kind == "exact")
+        self.prefixes = tuple(m.operand for m in matches if m.kind == "prefix")
+        self.suffixes = tuple(m.operand for m in matches if m.kind == "suffix")
+        #: only string tests: the generated code writes them inline
+        self.inlinable = all(m.kind in ("exact", "prefix", "suffix") for m in matches)
 
-    def failed(self, var: str, ns: dict[str, Any]) -> str:
-        """A Python expression, true when the leaf value in ``var`` (class in ``c``) fails."""
-        if not self.inlinable:
-            ns[f"T{len(ns)}"] = self.test
-            return f"not T{len(ns) - 1}({var})"
-        parts = []
-        for values, template in (
-            (self.strings, "{var} not in {key}"),
-            (self.prefixes, "not {var}.startswith({key})"),
-            (self.suffixes, "not {var}.endswith({key})"),
-        ):
-            if values:
-                key = f"K{len(ns)}"
-                ns[key] = values
-                parts.append(template.format(var=var, key=key))
-        return f"c is not str or ({' and '.join(parts)})"
+    def relative(self, level: int) -> FieldCheck:
+        """The same field seen from ``level`` segments down its path."""
+        other = object.__new__(FieldCheck)
+        for slot in FieldCheck.__slots__:
+            object.__setattr__(other, slot, getattr(self, slot))
+        other.segs = self.segs[level:]
+        return other
 
     def leaves(self, record: Any) -> list[tuple[Any, Membership]]:
+        """Every leaf at the path below ``record``, with the array elements it lies in."""
         out: list[tuple[Any, Membership]] = []
-        _collect(record, self.segs, 0, (), out)
+        segs, n = self.segs, len(self.segs)
+        todo: list[tuple[Any, int, Membership]] = [(record, 0, ())]
+        while todo:
+            node, i, mem = todo.pop()
+            cls = node.__class__
+            if cls is list or cls is tuple:
+                array = id(node)
+                if any(seen == array for seen, _ in mem):
+                    continue  # an array inside itself: only Python objects can be cyclic
+                for index in range(len(node) - 1, -1, -1):
+                    todo.append((node[index], i, tuple(sorted((*mem, (array, index))))))
+            elif cls is not dict and (cls in _SCALARS or not isinstance(node, Mapping)):
+                if i == n:
+                    out.append((node, mem))
+            elif i < n:  # an object is not a leaf
+                child = node.get(segs[i], _MISSING)
+                if child is not _MISSING:
+                    todo.append((child, i + 1, mem))
+                elif i + 1 < n and has_dotted(node, segs[i]):
+                    # a record key may contain dots ({"a.b": ...} is the field "a.b"); consulted
+                    # only when the plain key is absent (docs/filters.md, "Dotted keys")
+                    for j in range(n, i + 1, -1):
+                        child = node.get(".".join(segs[i:j]), _MISSING)
+                        if child is not _MISSING:
+                            todo.append((child, j, mem))
         return out
 
 
-def _collect(node: Any, segs: tuple[str, ...], i: int, mem: Membership, out: list[Any]) -> None:
-    """Every leaf at the dotted path ``segs[i:]`` below ``node``, with its array membership."""
-    n = len(segs)
-    while True:
-        cls = node.__class__
-        if cls is list or cls is tuple:
-            array = id(node)
-            for index, element in enumerate(node):
-                _collect(element, segs, i, (*mem, (array, index)), out)
-            return
-        if cls is not dict and (cls in _SCALARS or not isinstance(node, Mapping)):
-            if i == n:
-                out.append((node, mem))
-            return
-        if i == n:
-            return  # an object is not a leaf
-        child = node.get(segs[i], _MISSING)
-        if child is _MISSING:
-            # a record key may contain dots ({"a.b": ...} is the field "a.b"); consulted only
-            # when the plain key is absent (docs/filters.md, "Dotted keys")
-            for j in range(i + 2, n + 1):
-                child = node.get(".".join(segs[i:j]), _MISSING)
-                if child is not _MISSING:
-                    _collect(child, segs, j, mem, out)
-            return
-        node = child
-        i += 1
+def has_dotted(node: Mapping[Any, Any], seg: str) -> bool:
+    """Whether a key of ``node`` starts with ``seg.`` (a dotted key that may stand for a path
+    through ``seg``)."""
+    start = seg + "."
+    return any(key.__class__ is str and key.startswith(start) for key in node)
 
 
 def _merge(a: Membership, b: Membership) -> Membership | None:
@@ -250,17 +99,53 @@ def _merge(a: Membership, b: Membership) -> Membership | None:
         return a
     seen = dict(a)
     for array, index in b:
-        other = seen.setdefault(array, index)
-        if other != index:
+        if seen.setdefault(array, index) != index:
             return None
-    return tuple(seen.items())
+    return tuple(sorted(seen.items()))
 
 
-# per field: memberships of the matching leaves, and of all leaves when exists:false applies
+# per field: memberships of the matching leaves, and of all its leaves when exists:false applies
 Candidates = list[tuple[list[Membership], list[Membership] | None]]
 
 
-def _rule_matches(record: Any, fields: Sequence[_Field]) -> bool:
+def _consistent(candidates: Candidates) -> bool:
+    """event-ruler's array consistency over the fields of a sub-rule, in sorted name order.
+
+    A field holds with one of its matching leaves whose arrays agree with the elements chosen
+    so far, or (``exists: false``) when none of its leaves agrees with them. Only the arrays
+    that later fields can reach matter, so the choices are kept projected onto those: their
+    number stays polynomial in the record, where trying every combination would not.
+    """
+    if not any(any(matching) or any(everything or ()) for matching, everything in candidates):
+        # no arrays: each field holds on its own
+        return all(
+            matching or (everything is not None and not everything)
+            for matching, everything in candidates
+        )
+    reach: list[frozenset[int]] = [frozenset()] * len(candidates)
+    later: set[int] = set()
+    for i in range(len(candidates) - 1, -1, -1):
+        reach[i] = frozenset(later)
+        matching, everything = candidates[i]
+        for where in (*matching, *(everything or ())):
+            later.update(array for array, _ in where)
+    states: set[Membership] = {()}
+    for (matching, everything), keep in zip(candidates, reach, strict=True):
+        following: set[Membership] = set()
+        for mem in states:
+            for where in matching:
+                merged = _merge(mem, where)
+                if merged is not None:
+                    following.add(tuple(p for p in merged if p[0] in keep))
+            if everything is not None and all(_merge(mem, where) is None for where in everything):
+                following.add(tuple(p for p in mem if p[0] in keep))
+        if not following:
+            return False
+        states = following
+    return True
+
+
+def rule_matches(record: Any, fields: Sequence[FieldCheck]) -> bool:
     """event-ruler's array-consistent match of one sub-rule (fields in sorted name order)."""
     candidates: Candidates = []
     for field in fields:
@@ -269,30 +154,15 @@ def _rule_matches(record: Any, fields: Sequence[_Field]) -> bool:
         matching = [where for value, where in leaves if test(value)]
         if not matching and not field.absent:
             return False
-        everything = [where for _, where in leaves] if field.absent else None
-        candidates.append((matching, everything))
-    return _search(candidates, 0, ())
+        candidates.append((matching, [where for _, where in leaves] if field.absent else None))
+    return _consistent(candidates)
 
 
-def _search(candidates: Candidates, i: int, mem: Membership) -> bool:
-    if i == len(candidates):
-        return True
-    matching, everything = candidates[i]
-    for where in matching:
-        merged = _merge(mem, where)
-        if merged is not None and _search(candidates, i + 1, merged):
-            return True
-    # exists:false holds when no leaf at the path is consistent with the choices so far
-    if everything is not None and all(_merge(mem, where) is None for where in everything):
-        return _search(candidates, i + 1, mem)
-    return False
-
-
-def _explain_rule(record: Any, fields: Sequence[_Field]) -> str | None:
+def _explain_rule(record: Any, fields: Sequence[FieldCheck]) -> str | None:
     mem: Membership = ()
     for field in fields:
         leaves = field.leaves(record)
-        expected = "[" + ",".join(c.describe() for c in field.conds) + "]"
+        expected = "[" + ",".join(m.describe() for m in field.matches) + "]"
         chosen = None
         for value, where in leaves:
             merged = _merge(mem, where)
@@ -307,7 +177,7 @@ def _explain_rule(record: Any, fields: Sequence[_Field]) -> str | None:
             continue
         if not leaves:
             return f"{field.name}: no value (missing, or not a leaf); expected {expected}"
-        shown = ", ".join(compact_json(value) for value, _ in leaves)
+        shown = ", ".join(dumps(value) for value, _ in leaves[:20])
         if any(field.test(value) for value, _ in leaves):
             return (
                 f"{field.name}: {shown} matches {expected} only in another element of an "
@@ -317,192 +187,124 @@ def _explain_rule(record: Any, fields: Sequence[_Field]) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- fast path
+class SubRules:
+    """The general matcher: patterns (ORed) as event-ruler's sub-rules.
 
-
-class _Trie:
-    __slots__ = ("children", "field")
-
-    def __init__(self) -> None:
-        self.children: dict[str, _Trie] = {}
-        self.field: _Field | None = None
-
-    def fields(self) -> list[_Field]:
-        out = [self.field] if self.field is not None else []
-        for child in self.children.values():
-            out.extend(child.fields())
-        return out
-
-    def dotted(self, prefix: str) -> list[str]:
-        """Every deeper dotted name below this node (the record keys that could alias it)."""
-        out = []
-        for seg, child in self.children.items():
-            name = f"{prefix}.{seg}"
-            out.append(name)
-            out.extend(child.dotted(name))
-        return out
-
-
-_MAX_GENERATED_DEPTH = 24
-
-
-def _depth(node: _Trie) -> int:
-    return 1 + max((_depth(child) for child in node.children.values()), default=0)
-
-
-def _generate(
-    node: _Trie, var: str, depth: int, out: list[str], ns: dict[str, Any], bail: str
-) -> None:
-    """Emit straight-line code checking every field below ``node`` on the dict in ``var``.
-
-    Each key: missing (then a dotted alias below it means "ask the general matcher", else
-    every field below must be ``exists: false``), an object (descend), an array or other
-    mapping (the array-consistent matcher on this subtree), or a leaf (test it inline).
+    Each distinct field of the patterns is one bit; a sub-rule is the mask of its fields.
+    Matching a record tests each field once, however many sub-rules share it, marks the fields
+    that fail outright, and runs the array-consistency search only over the fields whose leaves
+    lie in arrays, for the sub-rules that are left: time linear in the fields plus the
+    sub-rules, not their product.
     """
-    pad = "    " * (depth + 1)
-    for seg, child in sorted(node.children.items(), key=lambda item: _depth(item[1])):
-        below = child.fields()
-        leaf = child.field
-        value = f"v{depth}"
-        out.append(f"{pad}{value} = {var}.get({seg!r}, MISSING)")
-        out.append(f"{pad}if {value} is MISSING:")
-        aliases = child.dotted(seg)
-        if 0 < len(aliases) <= 4:
-            present = " or ".join(f"{alias!r} in {var}" for alias in aliases)
-            out.append(f"{pad}    if {present}: return {bail}")
-        elif aliases:
-            key = f"A{len(ns)}"
-            ns[key] = frozenset(aliases)
-            out.append(f"{pad}    if not {key}.isdisjoint({var}): return {bail}")
-        out.append(f"{pad}    {'pass' if all(f.absent for f in below) else 'return False'}")
-        out.append(f"{pad}else:")
-        out.append(f"{pad}    c = {value}.__class__")
-        out.append(f"{pad}    if c is dict:")
-        out.append(f"{pad}        {'return False' if leaf and not leaf.absent else 'pass'}")
-        if child.children:
-            _generate(child, value, depth + 2, out, ns, bail)
-        out.append(
-            f"{pad}    elif c is list or c is tuple"
-            f" or (c not in SCALARS and isinstance({value}, Mapping)):"
-        )
-        # arrays below this key: only the fields below it can share those arrays, so the
-        # array-consistent matcher runs on this subtree alone (exact; see _subtree)
-        key = f"S{len(ns)}"
-        ns[key] = _subtree(child, depth // 2 + 1)
-        out.append(f"{pad}        if not {key}({value}): return False")
-        out.append(f"{pad}    else:")
-        if leaf is not None:
-            out.append(f"{pad}        if {leaf.failed(value, ns)}: return False")
-        subs_absent = all(f.absent for f in below if f is not leaf)
-        out.append(f"{pad}        {'pass' if subs_absent else 'return False'}")
 
+    __slots__ = ("_checks", "_table", "overrides", "rules")
 
-def _subtree(node: _Trie, level: int) -> Callable[[Any], bool]:
-    """The general matcher for the fields below ``node``, relative to its value.
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        #: some sub-rule writes a field twice (the later write replaces the earlier one)
+        self.overrides = any(overrides(rule) for rule in self.rules)
+        self._checks: dict[tuple[str, int], FieldCheck] = {}
+        self._table: tuple[tuple[FieldCheck, ...], tuple[int, ...]] | None = None
 
-    Field names under one prefix are contiguous in sorted order and no field outside the
-    subtree can reach its arrays, so matching the subtree on its own, from an empty array
-    membership, decides exactly what the whole sub-rule would decide for these fields.
-    """
-    fields = []
-    for field in sorted(node.fields(), key=lambda f: f.name):
-        relative = copy.copy(field)
-        relative.segs = field.segs[level:]
-        fields.append(relative)
-    return lambda value: _rule_matches(value, fields)
+    def check(self, name: str, matches: tuple[Match, ...]) -> FieldCheck:
+        """The (shared) :class:`FieldCheck` of a field of these patterns."""
+        key = (name, id(matches))
+        found = self._checks.get(key)
+        if found is None:
+            found = self._checks[key] = FieldCheck(name, matches, tuple(name.split(".")))
+        return found
 
+    def table(self) -> tuple[tuple[FieldCheck, ...], tuple[int, ...]]:
+        """The distinct fields (bit ``i`` is field ``i``, in name order) and the sub-rules'
+        masks."""
+        if self._table is None:
+            for rule in self.rules:
+                run(_fields(rule, self.check))
+            fields = tuple(sorted(self._checks.values(), key=lambda field: field.name))
+            bits = {field: 1 << i for i, field in enumerate(fields)}
+            masks: list[int] = []
+            for rule in self.rules:
+                if self.overrides:  # only fields by name know which write of a field remains
+                    subs = sub_rules(rule)
+                    masks += (
+                        sum(bits[self.check(f.name, f.matches)] for f in s.values()) for s in subs
+                    )
+                else:
+                    masks += fold(rule, int, _bit(bits, self.check), int)
+            self._table = fields, tuple(masks)
+        return self._table
 
-def _fields(rule: SubRule) -> tuple[_Trie, list[_Field]]:
-    root = _Trie()
-    fields = []
-    for name, conds in rule:
-        node = root
-        for seg in name.split("."):
-            node = node.children.setdefault(seg, _Trie())
-        node.field = _Field(name, conds)
-        fields.append(node.field)
-    return root, fields
+    def matches(self, record: Mapping[str, Any]) -> bool:
+        """Whether some sub-rule holds on ``record`` (a mapping in Lambda's shape)."""
+        fields, masks = self.table()
+        failed = in_arrays = 0
+        candidates: dict[int, tuple[list[Membership], list[Membership] | None]] = {}
+        leaves: dict[str, list[tuple[Any, Membership]]] = {}
+        for i, field in enumerate(fields):
+            at = leaves.get(field.name)
+            if at is None:
+                at = leaves[field.name] = field.leaves(record)
+            matching = [where for value, where in at if field.test(value)]
+            if not any(where for _, where in at):  # decided without any array
+                if not (matching or (field.absent and not at)):
+                    failed |= 1 << i
+            elif not matching and not field.absent:
+                failed |= 1 << i
+            else:
+                in_arrays |= 1 << i
+                candidates[i] = (matching, [where for _, where in at] if field.absent else None)
+        for mask in masks:
+            if mask & failed:
+                continue
+            need = mask & in_arrays
+            if not need:
+                return True
+            order = [i for i in range(need.bit_length()) if need >> i & 1]
+            if _consistent([candidates[i] for i in order]):
+                return True
+        return False
 
+    def admits(self, name: str, value: Any) -> bool:
+        """Whether some sub-rule's conditions on the field ``name`` alone hold for ``value``."""
+        fields, masks = self.table()
+        failed = sum(1 << i for i, f in enumerate(fields) if f.name == name and not f.test(value))
+        return any(not mask & failed for mask in masks)
 
-def _generated(roots: Sequence[_Trie], slow: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    """Straight-line code for the sub-rules, tried in turn; it calls ``slow`` when unsure."""
-    ns: dict[str, Any] = {"MISSING": _MISSING, "SLOW": _SLOW, "GENERAL": slow}
-    ns.update(Mapping=Mapping, SCALARS=_SCALARS)
-    lines = []
-    if len(roots) == 1:
-        lines.append("def match(r):")
-        lines.append("    if r.__class__ is not dict: return GENERAL(r)")
-        _generate(roots[0], "r", 0, lines, ns, "GENERAL(r)")
-        lines.append("    return True")
-    else:
-        for k, root in enumerate(roots):
-            lines.append(f"def rule{k}(r):")
-            _generate(root, "r", 0, lines, ns, "SLOW")
-            lines.append("    return True")
-        lines += ["def match(r):", "    if r.__class__ is not dict: return GENERAL(r)"]
-        for k in range(len(roots)):
-            lines.append(f"    x = rule{k}(r)")
-            lines.append("    if x is True: return True")
-            lines.append("    if x is not False: return GENERAL(r)")
-        lines.append("    return False")
-    exec(compile("\n".join(lines), "<ddbstream filter>", "exec"), ns)
-    return ns["match"]  # type: ignore[no-any-return]
-
-
-#: Sub-rules up to which the code is generated when the pattern is built. Python compiles the
-#: code of about 1.5 sub-rules per millisecond, so a pattern near event-ruler's 1000 ``$or``
-#: combinations would take a second or more to build; beyond this it is generated on the
-#: first match, and building (validating, exporting, linting) stays fast.
-_EAGER_RULES = 32
-
-
-def _lazy(roots: Sequence[_Trie], slow: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    compiled: list[Callable[[Any], bool]] = []
-
-    def match(record: Any) -> bool:
-        if not compiled:
-            compiled.append(_generated(roots, slow))
-        return compiled[0](record)
-
-    return match
-
-
-class Matcher:
-    """A compiled pattern: ``matches(record)`` and ``explain(record)`` over a Lambda record."""
-
-    __slots__ = ("_rules", "matches")
-
-    def __init__(self, rules: Sequence[SubRule]) -> None:
-        tries = [_fields(rule) for rule in rules]
-        self._rules = tuple(tuple(fields) for _, fields in tries)
-        roots = [root for root, _ in tries]
-        #: True when some sub-rule holds (event-ruler semantics); a plain function.
-        self.matches: Callable[[Any], bool]
-        if max(map(_depth, roots)) > _MAX_GENERATED_DEPTH:
-            # too deep to generate nested code for: the general matcher alone
-            self.matches = self.slow_matches
-        elif len(roots) <= _EAGER_RULES:
-            self.matches = _generated(roots, self.slow_matches)
-        else:
-            self.matches = _lazy(roots, self.slow_matches)
-
-    def slow_matches(self, record: Any) -> bool:
-        """The general matcher (arrays, dotted record keys, any Mapping)."""
-        if not isinstance(record, Mapping):
-            return False
-        return any(_rule_matches(record, fields) for fields in self._rules)
-
-    def explain(self, record: Any) -> str | None:
-        """None when the record matches, else why the first condition failed."""
-        if self.slow_matches(record):
+    def explain(self, record: Mapping[str, Any]) -> str | None:
+        """None when the record matches, else why the first condition of each sub-rule failed."""
+        if self.matches(record):
             return None
-        reasons = [_explain_rule(record, fields) or "no match" for fields in self._rules]
+        fields, masks = self.table()
+        reasons = [
+            _explain_rule(record, [f for i, f in enumerate(fields) if mask >> i & 1]) or "no match"
+            for mask in masks[:20]
+        ]
         if len(reasons) == 1:
             return reasons[0]
         listed = "; ".join(f"[{i + 1}] {reason}" for i, reason in enumerate(reasons))
-        return f"no $or alternative matched: {listed}"
+        more = f"; and {len(masks) - 20} more" if len(masks) > 20 else ""
+        return f"no $or alternative matched: {listed}{more}"
 
 
-def compile_rules(rules: Sequence[SubRule]) -> Matcher:
-    """Compile expanded sub-rules (from :func:`ddbstream.filters._pattern.expand`)."""
-    return Matcher(rules)
+Checker = Callable[[str, tuple[Match, ...]], FieldCheck]
+
+
+def _fields(rule: Rule, check: Checker) -> Walk[None]:
+    for item in rule.items:
+        if isinstance(item, FieldMatch):
+            check(item.name, item.matches)
+        else:
+            for branch in item.branches:
+                yield _fields(branch, check)
+
+
+def _bit(
+    bits: Mapping[FieldCheck, int], check: Checker
+) -> Callable[[list[int], FieldMatch], list[int]]:
+    """Writing a field into sub-rules that are masks: setting its bit."""
+
+    def write(masks: list[int], item: FieldMatch) -> list[int]:
+        bit = bits[check(item.name, item.matches)]
+        return [mask | bit for mask in masks]
+
+    return write

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from typing import Any
 
 from ._criteria import Filter, FilterCriteria
+from ._json import Walk, run
 
 __all__ = ["to_cdk", "to_cloudformation", "to_serverless", "to_terraform"]
 
@@ -24,6 +26,8 @@ _YAML_RESERVED = frozenset(
 def _criteria(value: FilterCriteria | Filter) -> FilterCriteria:
     return FilterCriteria([value]) if isinstance(value, Filter) else value
 
+
+_LINE = 100  # ruff's (and this project's) line length, for the CDK code
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
@@ -61,11 +65,17 @@ def _yaml_string(text: str) -> str:
     return _quoted(text)
 
 
-def _yaml_flow(value: Any) -> str:
+def _yaml_flow(value: Any) -> Walk[str]:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_quoted(k)}: {_yaml_flow(v)}" for k, v in value.items()) + "}"
+        items = []
+        for k, v in value.items():
+            items.append(f"{_quoted(k)}: {(yield _yaml_flow(v))}")
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_yaml_flow(v) for v in value) + "]"
+        parts = []
+        for v in value:
+            parts.append((yield _yaml_flow(v)))
+        return "[" + ", ".join(parts) + "]"
     if isinstance(value, str):
         return _quoted(value)
     return json.dumps(value)  # numbers, true, false, null
@@ -106,14 +116,14 @@ def to_cloudformation(criteria: FilterCriteria | Filter, *, indent: int = 0) -> 
     return "\n".join(lines) + "\n"
 
 
-def _yaml_block(value: Any, depth: int, lines: list[str]) -> None:
+def _yaml_block(value: Any, depth: int, lines: list[str]) -> Walk[None]:
     pad = "  " * depth
     for key, item in value.items():
         if isinstance(item, dict):
             lines.append(f"{pad}{_yaml_key(key)}:")
-            _yaml_block(item, depth + 1, lines)
+            yield _yaml_block(item, depth + 1, lines)
         else:  # a leaf array or an $or list: flow style, JSON-quoted (valid YAML)
-            lines.append(f"{pad}{_yaml_key(key)}: {_yaml_flow(item)}")
+            lines.append(f"{pad}{_yaml_key(key)}: {(yield _yaml_flow(item))}")
 
 
 def to_serverless(criteria: FilterCriteria | Filter, *, indent: int = 0) -> str:
@@ -134,33 +144,61 @@ def to_serverless(criteria: FilterCriteria | Filter, *, indent: int = 0) -> str:
     lines = [f"{pad}filterPatterns:"]
     for f in filters:
         block: list[str] = []
-        _yaml_block(f.to_pattern(), 0, block)
+        run(_yaml_block(f.to_pattern(), 0, block))
         lines.append(f"{pad}  - {block[0]}")
         lines += [f"{pad}    {line}" for line in block[1:]]
     return "\n".join(lines) + "\n"
 
 
-def _python(value: Any, depth: int) -> str:
+def _python(value: Any, depth: int, lead: int) -> Walk[str]:
+    """Python source for a JSON value, as ``ruff format`` (line length 100) writes it:
+    objects one key a line, scalar lists on one line when the line (``lead`` characters before
+    the value, one after) fits, else one item a line. Every expanded collection ends with a
+    comma, so formatters keep it expanded."""
     pad, inner = "    " * depth, "    " * (depth + 1)
     if isinstance(value, dict):
-        items = [f"{inner}{_pystr(k)}: {_python(v, depth + 1)}," for k, v in value.items()]
+        items = []
+        for k, v in value.items():
+            key = f"{inner}{_pystr(k)}: "
+            items.append(f"{key}{(yield _python(v, depth + 1, _width(key)))},")
         return "{\n" + "\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
-        if all(not isinstance(v, (dict, list)) for v in value):
-            return "[" + ", ".join(_python(v, depth) for v in value) + "]"
-        items = [f"{inner}{_python(v, depth + 1)}," for v in value]
+        scalars = all(not isinstance(v, (dict, list)) for v in value)
+        flat = "[" + ", ".join(_scalar_python(v) for v in value) + "]" if scalars else ""
+        if scalars and lead + _width(flat) + 1 <= _LINE:
+            return flat
+        items = []
+        for v in value:
+            items.append(f"{inner}{(yield _python(v, depth + 1, len(inner)))},")
         return "[\n" + "\n".join(items) + f"\n{pad}]"
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, str):
-        return _pystr(value)
-    return repr(value)
+    return _scalar_python(value)
+
+
+def _width(text: str) -> int:
+    """Columns a line takes in an editor (and for ruff): wide characters count two."""
+    return sum(
+        2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1
+        for c in text
+    )
+
+
+def _scalar_python(value: Any) -> str:
+    return _pystr(value) if isinstance(value, str) else repr(value)
 
 
 def _pystr(text: str) -> str:
-    if text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return repr(text)
+    """A Python string literal as ruff writes it: double quotes unless that needs more
+    escapes than single quotes."""
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    out = []
+    for char in text:
+        if char == "\\" or char == quote:
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            out.append(repr(char)[1:-1])  # \n, \x00, \u2028...
+    return quote + "".join(out) + quote
 
 
 def to_cdk(criteria: FilterCriteria | Filter) -> str:
@@ -175,25 +213,33 @@ def to_cdk(criteria: FilterCriteria | Filter) -> str:
         from aws_cdk import aws_lambda as lambda_
         <BLANKLINE>
         filters = [
-            lambda_.FilterCriteria.filter({
-                "eventName": ["INSERT"],
-            }),
+            lambda_.FilterCriteria.filter(
+                {
+                    "eventName": ["INSERT"],
+                }
+            ),
         ]
     """
     lines = ["from aws_cdk import aws_lambda as lambda_", "", "filters = ["]
     for f in _criteria(criteria).filters:
-        lines.append(f"    lambda_.FilterCriteria.filter({_python(f.to_pattern(), 1)}),")
+        pattern = run(_python(f.to_pattern(), 2, 8))
+        lines += ["    lambda_.FilterCriteria.filter(", f"        {pattern}", "    ),"]
     lines.append("]")
     return "\n".join(lines) + "\n"
 
 
-def _hcl(value: Any, depth: int) -> str:
+def _hcl(value: Any, depth: int) -> Walk[str]:
     pad, inner = "  " * depth, "  " * (depth + 1)
     if isinstance(value, dict):
-        items = [f"{inner}{_quoted(k, hcl=True)} = {_hcl(v, depth + 1)}" for k, v in value.items()]
+        items = []
+        for k, v in value.items():
+            items.append(f"{inner}{_quoted(k, hcl=True)} = {(yield _hcl(v, depth + 1))}")
         return "{\n" + "\n".join(items) + f"\n{pad}}}"
     if isinstance(value, list):
-        return "[" + ", ".join(_hcl(v, depth) for v in value) + "]"
+        parts = []
+        for v in value:
+            parts.append((yield _hcl(v, depth)))
+        return "[" + ", ".join(parts) + "]"
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -223,6 +269,7 @@ def to_terraform(criteria: FilterCriteria | Filter, *, indent: int = 0) -> str:
     pad = " " * indent
     lines = ["filter_criteria {"]
     for f in _criteria(criteria).filters:
-        lines += ["  filter {", f"    pattern = jsonencode({_hcl(f.to_pattern(), 2)})", "  }"]
+        pattern = run(_hcl(f.to_pattern(), 2))
+        lines += ["  filter {", f"    pattern = jsonencode({pattern})", "  }"]
     lines.append("}")
     return "".join(f"{pad}{line}\n" for line in "\n".join(lines).splitlines())

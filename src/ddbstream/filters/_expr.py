@@ -1,44 +1,238 @@
-"""Expressions (what Lambda can evaluate) and local predicates (what only Python can).
+"""The one boolean tree of the filter DSL, and its two faces: Expression and LocalPredicate.
 
-An :class:`Expression` is built by the builders in ``_attribute`` and ``_record_fields`` and
-combined with ``&``, ``|`` and ``~``; it evaluates locally (``matches``) and compiles
-(``to_patterns()`` / ``to_criteria()``). A :class:`LocalPredicate` (``changed()``, ``where()``,
-or any combination with one) only has ``matches``.
+Every condition is a tree of nodes: :class:`Leaf` (a condition on one field of the record),
+:class:`AllOf` (``&``), :class:`AnyOf` (``|``), :class:`Not` (``~``), and the two leaves only
+Python can evaluate, :class:`Changed` and :class:`Where`. The compiler reads the same nodes (and
+writes its negation normal form with them). Users hold the tree through one of two types:
+
+- an :class:`Expression` holds no local leaf: Lambda can evaluate it, it compiles
+  (``to_patterns()``, ``to_criteria()``);
+- a :class:`LocalPredicate` holds one: only Python can evaluate it (a router, a handler).
+
+Both evaluate locally (``matches``); mypy tells them apart, so a local predicate cannot be
+passed where Lambda criteria are required.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, overload
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Union, cast, overload
 
-from .._errors import FilterNotExpressible, UsageError
-from ._atoms import Cond, Field
+from .._errors import LimitExceeded, UsageError
+from ._atoms import Atoms, Field
+from ._local import Changed, Where
+from ._record import lambda_mapping
 
 if TYPE_CHECKING:
     from ._criteria import FilterCriteria
 
-__all__ = ["Expression", "LocalPredicate", "changed", "where"]
+__all__ = [
+    "MAX_DEPTH",
+    "AllOf",
+    "AnyOf",
+    "Changed",
+    "Expression",
+    "Leaf",
+    "LocalPredicate",
+    "Node",
+    "Not",
+    "Where",
+    "changed",
+    "evaluate",
+    "expression",
+    "flatten",
+    "node_of",
+    "where",
+]
+
+#: How deeply ``&``, ``|`` and ``~`` may nest (flattened chains of one operator count once):
+#: every walk of the tree stays far from Python's recursion limit.
+MAX_DEPTH = 64
 
 
-def _lambda_record(record: object) -> Mapping[str, Any]:
-    if isinstance(record, Mapping):
-        return record
-    inner = getattr(record, "lambda_record", None)
-    if isinstance(inner, Mapping):
-        return inner
-    raise UsageError(
-        f"matches() takes a Lambda stream record dict or a StreamRecord, "
-        f"got {type(record).__name__}"
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """A condition on one field; ``text`` is its Python spelling (``call``: a method call)."""
+
+    field: Field
+    atoms: Atoms
+    text: str = dataclasses.field(default="", compare=False)
+    call: bool = dataclasses.field(default=False, compare=False)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf:
+    """All of ``children`` (``&``); empty, it is true. ``name`` spells a named combination
+    such as ``ttl_delete()``."""
+
+    children: tuple[Node, ...]
+    name: str | None = None
+
+    def __repr__(self) -> str:
+        return self.name or " & ".join(_wrap(c, AllOf) for c in self.children)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """One of ``children`` (``|``); empty, it is false."""
+
+    children: tuple[Node, ...]
+
+    def __repr__(self) -> str:
+        return " | ".join(_wrap(c, AnyOf) for c in self.children)
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+    def __repr__(self) -> str:
+        return "~" + _wrap(self.child, Not)
+
+
+Node = Union[Leaf, AllOf, AnyOf, Not, Changed, Where]  # noqa: UP007 - runtime alias on 3.10
+
+
+def _atomic(node: Node) -> bool:
+    """Whether ``repr(node)`` reads as one term (a call, a name)."""
+    if isinstance(node, Leaf):
+        return node.call
+    if isinstance(node, AllOf):
+        return node.name is not None
+    return not isinstance(node, AnyOf)
+
+
+def _wrap(node: Node, inside: type) -> str:
+    """Parenthesize where Python's precedence needs it (``==`` binds looser than ``&``)."""
+    if isinstance(node, Leaf):
+        needs = not node.call
+    elif inside is Not:
+        needs = not _atomic(node)
+    elif inside is AnyOf:
+        needs = False
+    else:
+        needs = isinstance(node, AnyOf)
+    return f"({node!r})" if needs else repr(node)
+
+
+def flatten(
+    kind: type[AllOf | AnyOf], items: Iterable[Node], *, named: bool = False
+) -> tuple[Node, ...]:
+    """The children of ``kind`` over ``items``, nested ones of the same kind spliced in (named
+    combinations such as ``ttl_delete()`` stay whole unless ``named``)."""
+    out: list[Node] = []
+    for item in items:
+        if isinstance(item, kind) and (named or getattr(item, "name", None) is None):
+            out.extend(item.children)
+        else:
+            out.append(item)
+    return tuple(out)
+
+
+def evaluate(node: Node, record: Mapping[str, Any]) -> bool:
+    """Evaluate the tree on a Lambda record, with Lambda's semantics for its leaves."""
+    if isinstance(node, Leaf):
+        return node.field.test(node.atoms, record)
+    if isinstance(node, AllOf):
+        return all(evaluate(child, record) for child in node.children)
+    if isinstance(node, AnyOf):
+        return any(evaluate(child, record) for child in node.children)
+    if isinstance(node, Not):
+        return not evaluate(node.child, record)
+    return node.evaluate(record)  # Changed, Where
+
+
+_upper: list[ModuleType] = []
+
+
+def _criteria() -> ModuleType:
+    """The ``_criteria`` module, imported on first use."""
+    if not _upper:
+        # The one late import of the DSL: compiling (to_patterns, to_criteria) and the
+        # compiled matcher behind Expression.matches live in _criteria, above this module in
+        # the flow expressions -> compiler -> pattern -> evaluator -> criteria.
+        from . import _criteria
+
+        _upper.append(_criteria)
+    return _upper[0]
+
+
+class _Predicate:
+    """What both faces share: the tree, its depth, value equality, repr, no truth value."""
+
+    __slots__ = ("__weakref__", "_depth", "_hash", "_node")
+
+    def __init__(self, node: Node, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            raise LimitExceeded(
+                f"conditions nest &, | and ~ more than {MAX_DEPTH} levels deep; flatten them "
+                "(a & b & c is one level)"
+            )
+        self._node = node
+        self._depth = depth
+        self._hash: int | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return bool(self._node == other._node)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash((self.__class__, self._node))
+        return self._hash
+
+    def __repr__(self) -> str:
+        return repr(self._node)
+
+    def __bool__(self) -> bool:
+        raise UsageError(
+            f"{self!r} has no truth value; combine conditions with &, | and ~ "
+            "(not and/or/not, and not chained comparisons like 1 < x < 5)"
+        )
+
+    def _walk(self, record: object) -> bool:
+        """Evaluate by walking the tree (what ``matches`` falls back to when not compiled)."""
+        return evaluate(self._node, lambda_mapping(record))
+
+
+def _combine(
+    kind: type[AllOf | AnyOf], a: _Predicate, b: _Predicate
+) -> Expression | LocalPredicate:
+    node = kind(flatten(kind, (a._node, b._node)))
+    # a spliced operand keeps its depth; any other goes one level down
+    depth = max(
+        p._depth
+        if isinstance(p._node, kind) and getattr(p._node, "name", None) is None
+        else p._depth + 1
+        for p in (a, b)
     )
+    local = isinstance(a, LocalPredicate) or isinstance(b, LocalPredicate)
+    return LocalPredicate(node, depth) if local else Expression(node, depth)
 
 
-class Expression:
+def _negate(condition: _Predicate) -> tuple[Node, int]:
+    node = condition._node
+    if isinstance(node, Not):
+        return node.child, condition._depth - 1
+    return Not(node), condition._depth + 1
+
+
+class Expression(_Predicate):
     """A filter Lambda can evaluate: compile it with ``to_patterns()`` or ``to_criteria()``.
 
     Built from :func:`new_image`, :func:`old_image`, :func:`keys`, :data:`event_name` and the
     other builders, and combined with ``&`` (AND), ``|`` (OR) and ``~`` (NOT). Combining with a
-    :class:`LocalPredicate` yields a :class:`LocalPredicate`.
+    :class:`LocalPredicate` yields a :class:`LocalPredicate`. Expressions are immutable values:
+    equal when their trees are, and ``repr`` is the Python that builds them.
 
     Example:
         >>> from ddbstream.filters import event_name, new_image
@@ -48,187 +242,56 @@ class Expression:
         True
     """
 
-    # The compiled matcher, set lazily (expressions are immutable): absent until the first
-    # call, True after it (compile on the next), then the compiled patterns' matcher, or False
-    # when the expression does not compile (it is then evaluated by walking the tree).
-    __slots__ = ("_compiled",)
-    _compiled: Callable[[Mapping[str, Any]], bool] | bool
+    __slots__ = ()
 
-    def matches(self, record: object) -> bool:
-        """Evaluate locally, with Lambda's semantics, on a raw record dict or a StreamRecord.
+    @property
+    def matches(self) -> Callable[[object], bool]:
+        """The expression as a function of a Lambda record dict or a StreamRecord.
 
-        From the second call on, an expressible expression runs through its compiled patterns
-        (the matcher ``Filter`` uses, about 5x faster than walking the expression); one that
-        does not compile is evaluated by walking the expression tree. Both agree, which a
-        property test checks.
+        ``expr.matches(record)`` evaluates locally, with Lambda's semantics. The function is
+        the compiled matcher of the expression's patterns (compiled on first use, then shared
+        by equal expressions), or a walk of the tree for an expression Lambda has no operator
+        for; both agree, which a property test checks. Fetch it once to call it in a loop, as
+        the Router does.
+
+        Raises:
+            UsageError: (when called) the record is neither a mapping nor a StreamRecord.
         """
-        mapping = record if record.__class__ is dict else _lambda_record(record)
-        try:
-            match = self._compiled
-        except AttributeError:  # the first call: compiling (~2 ms) pays off from the second
-            object.__setattr__(self, "_compiled", True)
-            return self._eval(mapping)
-        if match is True:
-            match = self._compile()
-        if isinstance(match, bool):
-            return self._eval(mapping)
-        return match(mapping)
-
-    def _compile(self) -> Callable[[Mapping[str, Any]], bool] | bool:
-        from .._errors import LimitExceeded
-        from ._compile import compile_filters
-        from ._criteria import HARD_MAX_FILTERS, Filter
-
-        match: Callable[[Mapping[str, Any]], bool] | bool
-        try:
-            patterns = compile_filters(self, max_filters=HARD_MAX_FILTERS)
-        except (FilterNotExpressible, LimitExceeded):
-            match = False
-        else:
-            tests = tuple(Filter.from_pattern(p).matches for p in patterns)
-            match = tests[0] if len(tests) == 1 else (lambda r: any(t(r) for t in tests))
-        object.__setattr__(self, "_compiled", match)
-        return match
-
-    def _walk(self, record: object) -> bool:
-        """Evaluate by walking the expression tree (what :meth:`matches` falls back to)."""
-        return self._eval(_lambda_record(record))
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        raise NotImplementedError
-
-    def _atomic(self) -> bool:
-        return True
+        return cast("Callable[[object], bool]", _criteria().matcher(self))
 
     @overload
     def __and__(self, other: Expression) -> Expression: ...
     @overload
     def __and__(self, other: LocalPredicate) -> LocalPredicate: ...
     def __and__(self, other: Expression | LocalPredicate) -> Expression | LocalPredicate:
-        if isinstance(other, LocalPredicate):
-            return _LocalAll(_flat(_LocalAll, (self, other)))
-        if not isinstance(other, Expression):
+        if not isinstance(other, _Predicate):
             return NotImplemented
-        return _AllOf(_flat(_AllOf, (self, other)))
+        return _combine(AllOf, self, other)
 
     @overload
     def __or__(self, other: Expression) -> Expression: ...
     @overload
     def __or__(self, other: LocalPredicate) -> LocalPredicate: ...
     def __or__(self, other: Expression | LocalPredicate) -> Expression | LocalPredicate:
-        if isinstance(other, LocalPredicate):
-            return _LocalAny(_flat(_LocalAny, (self, other)))
-        if not isinstance(other, Expression):
+        if not isinstance(other, _Predicate):
             return NotImplemented
-        return _AnyOf(_flat(_AnyOf, (self, other)))
+        return _combine(AnyOf, self, other)
 
     def __invert__(self) -> Expression:
-        return _Negation(self)
-
-    def __bool__(self) -> bool:
-        raise UsageError(
-            f"{self!r} has no truth value; combine expressions with &, | and ~ "
-            "(not and/or/not, and not chained comparisons like 1 < x < 5)"
-        )
+        return Expression(*_negate(self))
 
     def to_patterns(self, *, max_filters: int = 5) -> list[dict[str, Any]]:
         """Compile to the fewest Lambda filter patterns (see :func:`compile_filters`)."""
-        from ._compile import compile_filters
-
-        return compile_filters(self, max_filters=max_filters)
+        patterns = _criteria().compile_filters(self, max_filters=max_filters)
+        return cast("list[dict[str, Any]]", patterns)
 
     def to_criteria(self, *, max_filters: int = 5) -> FilterCriteria:
         """Compile to a :class:`FilterCriteria` of the fewest filters (see :func:`to_criteria`)."""
-        from ._compile import to_criteria
-
-        return to_criteria(self, max_filters=max_filters)
-
-
-@dataclass(frozen=True, slots=True)
-class _Leaf(Expression):
-    field: Field
-    cond: Cond
-    text: str
-    call: bool = False
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return self.field.test(self.cond, record)
-
-    def _atomic(self) -> bool:
-        return self.call
-
-    def __repr__(self) -> str:
-        return self.text
+        criteria = _criteria().FilterCriteria.from_expression(self, max_filters=max_filters)
+        return cast("FilterCriteria", criteria)
 
 
-def _wrap(expr: object, inside: type) -> str:
-    """Parenthesize where Python's precedence needs it (``==`` binds looser than ``&``)."""
-    if isinstance(expr, _Leaf):
-        needs = not expr.call
-    elif inside is _Negation or inside is _LocalNot:
-        needs = not getattr(expr, "_atomic", lambda: True)()
-    elif inside is _AnyOf or inside is _LocalAny:
-        needs = False
-    else:
-        needs = isinstance(expr, (_AnyOf, _LocalAny))
-    return f"({expr!r})" if needs else repr(expr)
-
-
-@dataclass(frozen=True, slots=True)
-class _AllOf(Expression):
-    children: tuple[Expression, ...]
-    name: str | None = None
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return all(child._eval(record) for child in self.children)
-
-    def _atomic(self) -> bool:
-        return self.name is not None
-
-    def __repr__(self) -> str:
-        return self.name or " & ".join(_wrap(c, _AllOf) for c in self.children)
-
-
-@dataclass(frozen=True, slots=True)
-class _AnyOf(Expression):
-    children: tuple[Expression, ...]
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return any(child._eval(record) for child in self.children)
-
-    def _atomic(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return " | ".join(_wrap(c, _AnyOf) for c in self.children)
-
-
-@dataclass(frozen=True, slots=True)
-class _Negation(Expression):
-    child: Expression
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return not self.child._eval(record)
-
-    def __invert__(self) -> Expression:
-        return self.child
-
-    def __repr__(self) -> str:
-        return "~" + _wrap(self.child, _Negation)
-
-
-def _flat(kind: type, items: Iterable[object]) -> tuple[Any, ...]:
-    """Flatten nested combinations of the same kind (named ones such as ttl_delete() stay)."""
-    out: list[Any] = []
-    for item in items:
-        if type(item) is kind and getattr(item, "name", None) is None:
-            out.extend(item.children)  # type: ignore[attr-defined]
-        else:
-            out.append(item)
-    return tuple(out)
-
-
-class LocalPredicate:
+class LocalPredicate(_Predicate):
     """A predicate only Python can evaluate (for the router), never a Lambda filter.
 
     ``changed()`` and ``where()`` build them; ``&``, ``|`` and ``~`` with an
@@ -245,124 +308,44 @@ class LocalPredicate:
 
     __slots__ = ()
 
-    def matches(self, record: object) -> bool:
-        """Evaluate on a raw Lambda record dict or a StreamRecord."""
-        return self._eval(_lambda_record(record))
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        raise NotImplementedError
-
-    def _atomic(self) -> bool:
-        return True
+    @property
+    def matches(self) -> Callable[[object], bool]:
+        """The predicate as a function of a Lambda record dict or a StreamRecord (it walks
+        the tree)."""
+        return self._walk
 
     def __and__(self, other: Expression | LocalPredicate) -> LocalPredicate:
-        if not isinstance(other, (Expression, LocalPredicate)):
+        if not isinstance(other, _Predicate):
             return NotImplemented
-        return _LocalAll(_flat(_LocalAll, (self, other)))
+        return _combine(AllOf, self, other)  # type: ignore[return-value]
 
     def __rand__(self, other: Expression | LocalPredicate) -> LocalPredicate:
-        if not isinstance(other, (Expression, LocalPredicate)):
+        if not isinstance(other, _Predicate):
             return NotImplemented
-        return _LocalAll(_flat(_LocalAll, (other, self)))
+        return _combine(AllOf, other, self)  # type: ignore[return-value]
 
     def __or__(self, other: Expression | LocalPredicate) -> LocalPredicate:
-        if not isinstance(other, (Expression, LocalPredicate)):
+        if not isinstance(other, _Predicate):
             return NotImplemented
-        return _LocalAny(_flat(_LocalAny, (self, other)))
+        return _combine(AnyOf, self, other)  # type: ignore[return-value]
 
     def __ror__(self, other: Expression | LocalPredicate) -> LocalPredicate:
-        if not isinstance(other, (Expression, LocalPredicate)):
+        if not isinstance(other, _Predicate):
             return NotImplemented
-        return _LocalAny(_flat(_LocalAny, (other, self)))
+        return _combine(AnyOf, other, self)  # type: ignore[return-value]
 
     def __invert__(self) -> LocalPredicate:
-        return _LocalNot(self)
-
-    def __bool__(self) -> bool:
-        raise UsageError(f"{self!r} has no truth value; combine predicates with &, | and ~")
+        return LocalPredicate(*_negate(self))
 
 
-@dataclass(frozen=True, slots=True)
-class _Changed(LocalPredicate):
-    attribute: str
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        ddb = record.get("dynamodb")
-        ddb = ddb if isinstance(ddb, Mapping) else {}
-        new, old = ddb.get("NewImage"), ddb.get("OldImage")
-        name = record.get("eventName")
-        if name == "INSERT" and isinstance(new, Mapping):
-            return self.attribute in new
-        if name == "REMOVE" and isinstance(old, Mapping):
-            return self.attribute in old
-        if not isinstance(new, Mapping) or not isinstance(old, Mapping):
-            raise UsageError(
-                f"{self!r} needs both images on a {name}: enable the NEW_AND_OLD_IMAGES "
-                "stream view type"
-            )
-        a, b = new.get(self.attribute), old.get(self.attribute)
-        if a is None or b is None:
-            return (a is None) != (b is None)
-        from .._codec import deserialize
-
-        return bool(a != b and deserialize(a) != deserialize(b))
-
-    def __repr__(self) -> str:
-        return f"changed({self.attribute!r})"
+def expression(node: Leaf | AllOf) -> Expression:
+    """The Expression of a leaf, or of a named AND of leaves (what builders return)."""
+    return Expression(node, 1 if isinstance(node, AllOf) else 0)
 
 
-@dataclass(frozen=True, slots=True)
-class _Where(LocalPredicate):
-    predicate: Callable[[Any], bool]
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        from .._event import StreamEvent
-
-        parsed = StreamEvent.from_lambda({"Records": [record]}).records[0]
-        return bool(self.predicate(parsed))
-
-    def __repr__(self) -> str:
-        name = getattr(self.predicate, "__qualname__", repr(self.predicate))
-        return f"where({name})"
-
-
-@dataclass(frozen=True, slots=True)
-class _LocalAll(LocalPredicate):
-    children: tuple[Expression | LocalPredicate, ...]
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return all(child._eval(record) for child in self.children)
-
-    def _atomic(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return " & ".join(_wrap(c, _LocalAll) for c in self.children)
-
-
-@dataclass(frozen=True, slots=True)
-class _LocalAny(LocalPredicate):
-    children: tuple[Expression | LocalPredicate, ...]
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return any(child._eval(record) for child in self.children)
-
-    def _atomic(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return " | ".join(_wrap(c, _LocalAny) for c in self.children)
-
-
-@dataclass(frozen=True, slots=True)
-class _LocalNot(LocalPredicate):
-    child: LocalPredicate
-
-    def _eval(self, record: Mapping[str, Any]) -> bool:
-        return not self.child._eval(record)
-
-    def __repr__(self) -> str:
-        return "~" + _wrap(self.child, _LocalNot)
+def node_of(condition: Expression | LocalPredicate) -> Node:
+    """The tree of an Expression or a LocalPredicate."""
+    return condition._node
 
 
 def changed(attribute: str) -> LocalPredicate:
@@ -383,7 +366,7 @@ def changed(attribute: str) -> LocalPredicate:
     """
     if not isinstance(attribute, str):
         raise UsageError(f"changed() takes an attribute name, got {type(attribute).__name__}")
-    return _Changed(attribute)
+    return LocalPredicate(Changed(attribute), 0)
 
 
 def where(predicate: Callable[[Any], bool]) -> LocalPredicate:
@@ -399,25 +382,4 @@ def where(predicate: Callable[[Any], bool]) -> LocalPredicate:
     """
     if not callable(predicate):
         raise UsageError(f"where() takes a callable, got {type(predicate).__name__}")
-    return _Where(predicate)
-
-
-class _EqualityOperators:
-    """``==`` and ``!=`` on a field builder build expressions (through ``equals``) instead of
-    comparing builders, so builders are unhashable."""
-
-    __slots__ = ()
-    __hash__ = None  # type: ignore[assignment]
-
-    def equals(self, value: object) -> Expression:
-        raise NotImplementedError
-
-    def __eq__(self, value: object) -> Expression:  # type: ignore[override]
-        return self.equals(value)
-
-    def not_equals(self, value: object) -> Expression:
-        """``~(field == value)``: also true when the field is missing (unlike anything_but)."""
-        return ~self.equals(value)
-
-    def __ne__(self, value: object) -> Expression:  # type: ignore[override]
-        return self.not_equals(value)
+    return LocalPredicate(Where(predicate), 0)

@@ -3,27 +3,32 @@
 AWS accepts many patterns that can never match a DynamoDB stream record (a numeric test on an
 ``N`` value, ``exists`` on an attribute instead of its descriptor, ``[null]`` for a DynamoDB
 NULL) and some that silently drop records (a NewImage condition drops every REMOVE).
-:func:`lint` finds them; every :class:`Finding` says why and how to fix it.
+:func:`lint` finds them; every :class:`Finding` says why and how to fix it. The findings are
+the rows of :data:`ddbstream.filters._lint_rules.RULES`; the checks here decide where they
+apply. Patterns are walked without recursion (they can nest about 800 levels).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any
 
-from .._errors import FilterNotExpressible, InvalidPattern, PathItem, UsageError, format_path
+from .. import EventName, StreamViewType
+from .._errors import FilterNotExpressible, InvalidPattern, PathItem, UsageError
 from ._attribute import canonical_number
+from ._compile import compile_filters
 from ._criteria import Filter, FilterCriteria
 from ._expr import Expression
+from ._json import Walk, dumps, run
+from ._lint_rules import RULES, Finding
+from ._operators import parse_entry, support, value_test
+from ._pattern import MAX_COMBINATIONS, exceeded_limit
+from ._record import EVENT_NAMES, VIEW_TYPES
 
 __all__ = ["Finding", "lint"]
 
-Severity = Literal["error", "warning"]
-_EVENT_NAMES = ("INSERT", "MODIFY", "REMOVE")
 _TOP = {"dynamodb", "eventName", "eventSource", "userIdentity"}
 _UNDOCUMENTED_TOP = {"awsRegion", "eventSourceARN", "eventID", "eventVersion"}
 _DYNAMODB = {
@@ -33,45 +38,20 @@ _DYNAMODB = {
 _IMAGES = ("Keys", "NewImage", "OldImage")
 _STRINGS = {"S", "N", "B", "SS", "NS", "BS"}
 _DESCRIPTORS = {*_STRINGS, "BOOL", "NULL", "M", "L"}
-_EB_ONLY = {"wildcard", "cidr", "exactly"}
 _NUMERIC_LIMIT = 5e9
-_MAX_COMBINATIONS = 1000
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One problem in a filter pattern.
-
-    Attributes:
-        severity: ``"error"`` (AWS rejects it, or it can never match) or ``"warning"``.
-        code: a stable short identifier, e.g. ``"numeric-on-string"``.
-        path: where in the pattern, e.g. ``("dynamodb", "NewImage", "amount", "N")``.
-        message: why it is a problem and how to fix it.
-        filter: index of the filter in a criteria (``None`` for a single pattern).
-
-    Example:
-        >>> from ddbstream.filters import lint
-        >>> pattern = {"dynamodb": {"NewImage": {"n": {"N": [{"numeric": [">", 1]}]}}}}
-        >>> [finding.code for finding in lint(pattern)]
-        ['numeric-on-string', 'drops-remove']
-    """
-
-    severity: Severity
-    code: str
-    path: tuple[PathItem, ...]
-    message: str
-    filter: int | None = None
-
-    def __str__(self) -> str:
-        where = format_path(self.path) or "(pattern)"
-        if self.filter is not None:
-            where = f"filter {self.filter}: {where}"
-        return f"{self.severity} {self.code} at {where}: {self.message}"
 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
 # ---------------------------------------------------------------------------------------------
+
+Location = tuple[PathItem, ...]
+
+
+def _finding(rule: str, where: Location, **fields: Any) -> Finding:
+    """The finding of ``rule`` (a row of the rule table) at ``where``."""
+    row = RULES[rule]
+    return Finding(row.severity, row.code, where, row.message.format(**fields))
 
 
 def _inputs(target: object) -> tuple[list[Any], int]:
@@ -81,8 +61,6 @@ def _inputs(target: object) -> tuple[list[Any], int]:
     if isinstance(target, Filter):
         return [target.to_json()], 5
     if isinstance(target, Expression):
-        from ._compile import compile_filters
-
         return list(compile_filters(target, max_filters=10)), 5
     if isinstance(target, Mapping) and isinstance(target.get("Filters"), list):
         return [f.get("Pattern") if isinstance(f, Mapping) else f for f in target["Filters"]], 5
@@ -117,23 +95,17 @@ def lint(target: object, *, stream_view_type: str | None = None) -> list[Finding
         drops-remove
     """
     view = str(getattr(stream_view_type, "value", stream_view_type or "")) or None
-    if view not in (None, "KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+    if view is not None and view not in VIEW_TYPES:
         raise UsageError(f"{stream_view_type=} is not a DynamoDB StreamViewType")
     patterns, quota = _inputs(target)
     findings: list[Finding] = []
     if len(patterns) > quota:
-        findings.append(_too_many(len(patterns), quota))
+        fix = "combine patterns with $or"
+        if quota < 10:
+            fix += ", or request the quota increase (10 at most)"
+        findings.append(_finding("too-many-filters", (), count=len(patterns), quota=quota, fix=fix))
     elif len(patterns) > 5:
-        findings.append(
-            Finding(
-                "warning",
-                "filter-quota",
-                (),
-                f"{len(patterns)} filters need the raised quota (Lambda's default is 5 per "
-                "event source mapping). Fix: confirm the account's quota, or combine patterns "
-                "with $or.",
-            )
-        )
+        findings.append(_finding("filter-quota", (), count=len(patterns)))
     for index, pattern in enumerate(patterns):
         where = index if len(patterns) > 1 or isinstance(target, FilterCriteria) else None
         found = _lint_one(pattern, view)
@@ -146,82 +118,46 @@ def _with_filter(finding: Finding, index: int | None) -> Finding:
     return Finding(finding.severity, finding.code, finding.path, finding.message, index)
 
 
-def _too_many(count: int, quota: int) -> Finding:
-    if quota < 10:
-        fix = "combine patterns with $or, or request the quota increase (10 at most)"
-    else:
-        fix = "combine patterns with $or"
-    return Finding(
-        "error",
-        "too-many-filters",
-        (),
-        f"{count} filters exceed Lambda's limit of {quota} per event source mapping; "
-        f"creating the mapping fails. Fix: {fix}.",
-    )
-
-
 def _lint_one(pattern: Any, view: str | None) -> list[Finding]:
     try:
         parsed = Filter.from_pattern(pattern).to_pattern()
     except InvalidPattern as exc:
         return [_rejected(exc)]
     out: list[Finding] = []
-    _walk(parsed, (), (), out)
-    for combination in _combinations(parsed, (), ()):
+    run(_walk(parsed, (), (), out))
+    for combination in run(_combinations(parsed, (), ())):
         _check_combination(combination, view, out)
     return out
 
 
 def _rejected(exc: InvalidPattern) -> Finding:
-    if exc.reason.startswith("Pattern is"):
-        return Finding(
-            "error",
-            "pattern-too-long",
-            exc.path,
-            f"{exc.reason}. Fix: split it into several filters (they are ORed) or shorten "
-            "value lists.",
-        )
-    return Finding(
-        "error",
-        "invalid-pattern",
-        exc.path,
-        f"AWS rejects this pattern (Lambda answers 'Invalid filter pattern definition.'): "
-        f"{exc.reason.rstrip('.')}. Fix the pattern at this path.",
-    )
+    limit = exceeded_limit(exc)
+    if limit == "length":
+        return _finding("pattern-too-long", exc.path, reason=exc.reason)
+    if limit == "combinations":
+        return _finding("too-many-combinations", exc.path, reason=exc.reason)
+    return _finding("invalid-pattern", exc.path, reason=exc.reason.rstrip("."))
 
 
 # ---------------------------------------------------------------------------------------------
 # Per-path checks
 # ---------------------------------------------------------------------------------------------
 
-Where = tuple[PathItem, ...]
-
 
 def _walk(
-    obj: Mapping[str, Any], logical: tuple[str, ...], where: Where, out: list[Finding]
-) -> None:
+    obj: Mapping[str, Any], logical: tuple[str, ...], where: Location, out: list[Finding]
+) -> Walk[None]:
     for key, value in obj.items():
         if key == "$or":
             for i, branch in enumerate(value):
-                _walk(branch, logical, (*where, "$or", i), out)
+                yield _walk(branch, logical, (*where, "$or", i), out)
             continue
         here = (*where, key)
         if "." in key:
-            out.append(
-                Finding(
-                    "warning",
-                    "dotted-name",
-                    here,
-                    f"{key!r} contains a dot: event-ruler joins paths with dots, so it also "
-                    f"matches the nested fields {' > '.join(key.split('.'))}, and AWS says "
-                    "not to rely on dotted names. Fix: nest the objects; for a DynamoDB "
-                    "attribute whose name has a dot, double-check matches with a router "
-                    "predicate.",
-                )
-            )
+            out.append(_finding("dotted-name", here, key=key, nested=" > ".join(key.split("."))))
         path = (*logical, key)
         if isinstance(value, Mapping):
-            _walk(value, path, here, out)
+            yield _walk(value, path, here, out)
         else:
             _check_leaf(path, here, value, out)
 
@@ -239,118 +175,52 @@ def _entry_kind(entry: Any) -> str:
 
 
 def _check_leaf(
-    path: tuple[str, ...], where: Where, entries: list[Any], out: list[Finding]
+    path: tuple[str, ...], where: Location, entries: list[Any], out: list[Finding]
 ) -> None:
     for entry in entries:
         _check_operator(entry, where, out)
     top = path[0]
     if top in _UNDOCUMENTED_TOP:
-        out.append(
-            Finding(
-                "warning",
-                "unfilterable-field",
-                where,
-                f"Lambda documents DynamoDB filtering only on dynamodb, eventName, eventSource "
-                f"and userIdentity; EventBridge Pipes adds {top} after filtering, so this may "
-                "never match. Fix: filter on dynamodb.Keys or the images instead.",
-            )
-        )
+        out.append(_finding("unfilterable-field", where, top=top))
     elif top not in _TOP:
-        out.append(
-            Finding(
-                "warning",
-                "unknown-field",
-                where,
-                f"a DynamoDB stream record has no top-level field {top!r} (names are "
-                "case-sensitive), so this never matches. Fix: use eventName, dynamodb.*, "
-                "eventSource or userIdentity.",
-            )
-        )
+        out.append(_finding("unknown-field", where, top=top))
     elif top == "eventName":
         _check_event_name(where, entries, out)
     elif top == "dynamodb":
         _check_dynamodb(path, where, entries, out)
 
 
-def _check_operator(entry: Any, where: Where, out: list[Finding]) -> None:
+def _check_operator(entry: Any, where: Location, out: list[Finding]) -> None:
     kind = _entry_kind(entry)
-    if kind in _EB_ONLY or (kind == "anything-but" and isinstance(entry[kind], Mapping)):
-        out.append(
-            Finding(
-                "error",
-                "eventbridge-only",
-                where,
-                f"{json.dumps(entry)} is an EventBridge-only operator: Lambda and EventBridge "
-                "Pipes do not support it (it may be rejected or never match). Fix: use "
-                "prefix/suffix/anything-but with plain values, or a router predicate.",
-            )
-        )
-    elif kind in ("prefix", "suffix") and isinstance(entry[kind], Mapping):
-        out.append(
-            Finding(
-                "warning",
-                "pipes-only",
-                where,
-                f"{json.dumps(entry)} (case-insensitive {kind}) is documented for EventBridge "
-                "Pipes only, not in Lambda's operator table. Fix: match the exact case, or "
-                "check the result in a router predicate.",
-            )
-        )
+    found = support(entry)
+    if found == "eventbridge":
+        out.append(_finding("eventbridge-only", where, entry=dumps(entry)))
+    elif found == "pipes":
+        out.append(_finding("pipes-only", where, entry=dumps(entry), kind=kind))
     elif kind == "numeric":
         numbers = [t for t in entry["numeric"] if isinstance(t, (int, float))]
         if any(abs(n) > _NUMERIC_LIMIT for n in numbers):
-            out.append(
-                Finding(
-                    "warning",
-                    "numeric-range",
-                    where,
-                    "EventBridge documents numeric matching only within -5.0e9..5.0e9 (15 "
-                    "significant digits); Lambda's limit is not documented. Fix: keep bounds "
-                    "within +-5e9.",
-                )
-            )
+            out.append(_finding("numeric-range", where))
 
 
-def _check_event_name(where: Where, entries: list[Any], out: list[Finding]) -> None:
+def _check_event_name(where: Location, entries: list[Any], out: list[Finding]) -> None:
     for entry in entries:
         kind = _entry_kind(entry)
-        if kind == "string" and entry not in _EVENT_NAMES:
-            out.append(
-                Finding(
-                    "error",
-                    "unknown-event-name",
-                    where,
-                    f"eventName is always INSERT, MODIFY or REMOVE (upper case), so "
-                    f"{entry!r} never matches. Fix: use one of those.",
-                )
-            )
+        if kind == "string" and entry not in EVENT_NAMES:
+            out.append(_finding("unknown-event-name", where, entry=entry))
         elif kind in ("number", "numeric", "bool", "null"):
             out.append(_never(where, "eventName is a string", entry))
 
 
-def _never(where: Where, why: str, entry: Any) -> Finding:
-    return Finding(
-        "error",
-        "type-mismatch",
-        where,
-        f"{why}, so {json.dumps(entry)} never matches. Fix: compare with a value of that type.",
-    )
+def _never(where: Location, why: str, entry: Any) -> Finding:
+    return _finding("type-mismatch", where, why=why, entry=dumps(entry))
 
 
 def _check_dynamodb(
-    path: tuple[str, ...], where: Where, entries: list[Any], out: list[Finding]
+    path: tuple[str, ...], where: Location, entries: list[Any], out: list[Finding]
 ) -> None:
     if len(path) < 2 or path[1] not in _DYNAMODB:
-        out.append(
-            Finding(
-                "warning",
-                "unknown-field",
-                where,
-                f"the dynamodb object of a stream record has no field {'.'.join(path[1:2])!r}; "
-                "this never matches. Fix: use Keys, NewImage, OldImage, SizeBytes or "
-                "ApproximateCreationDateTime (names are case-sensitive).",
-            )
-        )
+        out.append(_finding("unknown-dynamodb-field", where, field=".".join(path[1:2])))
         return
     section = path[1]
     if section in ("ApproximateCreationDateTime", "SizeBytes"):
@@ -367,7 +237,7 @@ def _check_dynamodb(
 
 
 def _check_attribute(
-    rest: tuple[str, ...], where: Where, entries: list[Any], out: list[Finding]
+    rest: tuple[str, ...], where: Location, entries: list[Any], out: list[Finding]
 ) -> None:
     """``rest`` = attribute name, descriptor, [name, descriptor | descriptor ...]."""
     i = 1
@@ -375,41 +245,15 @@ def _check_attribute(
         if i >= len(rest):
             kinds = {_entry_kind(e) for e in entries}
             if kinds == {"null"}:
-                out.append(
-                    Finding(
-                        "error",
-                        "null-on-attribute",
-                        where,
-                        "[null] matches a JSON null, but a DynamoDB NULL is the descriptor "
-                        '{"NULL": true}, so this never matches. Fix: {"<attr>": {"NULL": [true]}}.',
-                    )
-                )
+                out.append(_finding("null-on-attribute", where))
             elif kinds <= {"exists"}:
                 out.append(_non_leaf(where, entries, f"attribute {rest[i - 1]!r}"))
             else:
-                out.append(
-                    Finding(
-                        "error",
-                        "missing-descriptor",
-                        where,
-                        'DynamoDB attributes carry a type descriptor ({"S": "x"}), so a value '
-                        "list directly on the attribute never matches. Fix: add the descriptor "
-                        'level, e.g. {"status": {"S": ["SHIPPED"]}} or {"amount": {"N": ["5"]}}.',
-                    )
-                )
+                out.append(_finding("missing-descriptor", where))
             return
         descriptor = rest[i]
         if descriptor not in _DESCRIPTORS:
-            out.append(
-                Finding(
-                    "error",
-                    "unknown-descriptor",
-                    where,
-                    f"{descriptor!r} is not a DynamoDB type descriptor (S, N, B, BOOL, NULL, M, L, "
-                    "SS, NS, BS; case-sensitive), so this never matches. Fix: use the "
-                    "attribute's descriptor.",
-                )
-            )
+            out.append(_finding("unknown-descriptor", where, descriptor=descriptor))
             return
         if descriptor in ("M", "L") and i == len(rest) - 1:
             out.append(_non_leaf(where, entries, f"the {descriptor} of {rest[i - 1]!r}"))
@@ -421,83 +265,41 @@ def _check_attribute(
             i += 1  # list elements: a descriptor follows directly
             continue
         if i != len(rest) - 1:
-            out.append(
-                Finding(
-                    "error",
-                    "unknown-descriptor",
-                    where,
-                    f"{descriptor} holds a scalar, not nested fields, so this never matches. Fix: "
-                    "put the value list directly under the descriptor.",
-                )
-            )
+            out.append(_finding("nested-under-scalar", where, descriptor=descriptor))
             return
         _check_values(descriptor, where, entries, out)
         return
 
 
-def _non_leaf(where: Where, entries: list[Any], what: str) -> Finding:
+def _non_leaf(where: Location, entries: list[Any], what: str) -> Finding:
     if all(_entry_kind(e) == "exists" and e["exists"] is False for e in entries):
-        return Finding(
-            "warning",
-            "exists-on-non-leaf",
-            where,
-            f"exists:false on {what} always matches: it is an object, and exists only tests "
-            'leaves. Fix: test the descriptor, e.g. {"status": {"S": [{"exists": false}]}}.',
-        )
-    return Finding(
-        "error",
-        "exists-on-non-leaf",
-        where,
-        f"{what} is an object (a non-leaf), so this never matches: exists and values only "
-        'test leaves. Fix: test the descriptor, e.g. {"status": {"S": [{"exists": true}]}}.',
-    )
+        return _finding("absent-on-non-leaf", where, what=what)
+    return _finding("exists-on-non-leaf", where, what=what)
 
 
-def _check_values(descriptor: str, where: Where, entries: list[Any], out: list[Finding]) -> None:
+_NOT_BOOL = ("string", "prefix", "suffix", "equals-ignore-case", "anything-but", "number")
+
+
+def _check_values(descriptor: str, where: Location, entries: list[Any], out: list[Finding]) -> None:
     for entry in entries:
         kind = _entry_kind(entry)
         if kind == "numeric":
-            out.append(
-                Finding(
-                    "error",
-                    "numeric-on-string",
-                    where,
-                    f"Lambda sees {descriptor} values as JSON strings, so numeric comparisons "
-                    "never match them (AWS accepts the pattern anyway). Fix: compare exact "
-                    'text ({"N": ["250"]}) or use a router predicate, e.g. '
-                    "where(lambda r: r.new_image['amount'] > 250).",
-                )
-            )
+            out.append(_finding("numeric-on-string", where, descriptor=descriptor))
         elif descriptor in _STRINGS and (
             kind == "number" or (kind == "anything-but" and _numeric_anything_but(entry))
         ):
-            text = _canonical(entry if kind == "number" else None)
+            canonical = _canonical(entry if kind == "number" else None)
             out.append(
-                Finding(
-                    "error",
+                _finding(
                     "number-literal-on-string",
                     where,
-                    f"{descriptor} values are JSON strings, so the number {json.dumps(entry)} "
-                    f"never matches. Fix: write the number as a string{text}.",
+                    descriptor=descriptor,
+                    entry=dumps(entry),
+                    canonical=canonical,
                 )
             )
-        elif descriptor == "BOOL" and kind in (
-            "string",
-            "prefix",
-            "suffix",
-            "equals-ignore-case",
-            "anything-but",
-            "number",
-        ):
-            out.append(
-                Finding(
-                    "error",
-                    "bool-as-string",
-                    where,
-                    f"BOOL values are JSON true/false, so {json.dumps(entry)} never matches. "
-                    'Fix: {"BOOL": [true]} (not "true").',
-                )
-            )
+        elif descriptor == "BOOL" and kind in _NOT_BOOL:
+            out.append(_finding("bool-as-string", where, entry=dumps(entry)))
         elif descriptor == "NULL" and kind not in ("bool", "exists"):
             out.append(_never(where, "a DynamoDB NULL is the JSON true", entry))
         elif descriptor in _STRINGS and kind in ("bool", "null"):
@@ -521,54 +323,46 @@ def _canonical(entry: Any) -> str:
         return ""
 
 
-def _check_number_text(text: str, where: Where, out: list[Finding]) -> None:
+def _check_number_text(text: str, where: Location, out: list[Finding]) -> None:
     try:
         canonical = canonical_number(Decimal(text))
     except (InvalidOperation, ValueError):
         out.append(_never(where, "N values are numbers written as strings", text))
         return
     if canonical != text:
-        out.append(
-            Finding(
-                "warning",
-                "non-canonical-number",
-                where,
-                f"DynamoDB stores numbers without leading/trailing zeros or exponents and "
-                f"Lambda compares the text, so {text!r} never matches. Fix: {canonical!r}.",
-            )
-        )
+        out.append(_finding("non-canonical-number", where, text=text, canonical=canonical))
 
 
 # ---------------------------------------------------------------------------------------------
 # Per-combination checks ($or expanded)
 # ---------------------------------------------------------------------------------------------
 
-Leaf = tuple[tuple[str, ...], Where, list[Any]]
+LeafAt = tuple[tuple[str, ...], Location, list[Any]]
 
 
 def _combinations(
-    obj: Mapping[str, Any], logical: tuple[str, ...], where: Where
-) -> list[list[Leaf]]:
-    out: list[list[Leaf]] = [[]]
+    obj: Mapping[str, Any], logical: tuple[str, ...], where: Location
+) -> Walk[list[list[LeafAt]]]:
+    out: list[list[LeafAt]] = [[]]
     for key, value in obj.items():
         if key == "$or":
-            alternatives: list[list[Leaf]] = []
+            alternatives: list[list[LeafAt]] = []
             for i, branch in enumerate(value):
-                alternatives += _combinations(branch, logical, (*where, "$or", i))
+                alternatives += yield _combinations(branch, logical, (*where, "$or", i))
         elif isinstance(value, Mapping):
-            alternatives = _combinations(value, (*logical, key), (*where, key))
+            alternatives = yield _combinations(value, (*logical, key), (*where, key))
         else:
             alternatives = [[((*logical, key), (*where, key), value)]]
-        out = [a + b for a in out for b in alternatives][:_MAX_COMBINATIONS]
+        out = [a + b for a in out for b in alternatives][:MAX_COMBINATIONS]
     return out
 
 
-def _event_names(leaves: list[Leaf]) -> set[str]:
-    allowed = set(_EVENT_NAMES)
+def _event_names(leaves: list[LeafAt]) -> set[str]:
+    allowed = set(EVENT_NAMES)
     for path, _, entries in leaves:
         if path == ("eventName",):
-            test = Filter.from_pattern({"eventName": entries})
-            allowed &= {n for n in _EVENT_NAMES if test.matches({"eventName": n})}
+            test = value_test([parse_entry(e, ()) for e in entries])
+            allowed &= {n for n in EVENT_NAMES if test(n)}
     return allowed
 
 
@@ -577,66 +371,32 @@ def _requires(entries: list[Any]) -> bool:
     return not any(_entry_kind(e) == "exists" and e["exists"] is False for e in entries)
 
 
-def _check_combination(leaves: list[Leaf], view: str | None, out: list[Finding]) -> None:
+_CARRIED: dict[str, tuple[str, ...]] = {
+    StreamViewType.KEYS_ONLY: (),
+    StreamViewType.NEW_IMAGE: ("NewImage",),
+    StreamViewType.OLD_IMAGE: ("OldImage",),
+}
+
+
+def _check_combination(leaves: list[LeafAt], view: str | None, out: list[Finding]) -> None:
     names = _event_names(leaves)
     if not names:
         where = next(w for path, w, _ in leaves if path == ("eventName",))
-        out.append(
-            Finding(
-                "error",
-                "no-event-name",
-                where,
-                "the eventName conditions admit none of INSERT, MODIFY and REMOVE, so this "
-                "never matches. Fix: list the event names to keep.",
-            )
-        )
+        out.append(_finding("no-event-name", where))
         return
     for path, where, entries in leaves:
         if len(path) < 3 or path[0] != "dynamodb" or path[1] not in ("NewImage", "OldImage"):
             continue
         image = path[1]
         needs = _requires(entries)
-        carried = {
-            "KEYS_ONLY": (),
-            "NEW_IMAGE": ("NewImage",),
-            "OLD_IMAGE": ("OldImage",),
-        }.get(view or "", ("NewImage", "OldImage"))
-        if image not in carried:
-            out.append(
-                Finding(
-                    "error" if needs else "warning",
-                    "image-not-in-stream",
-                    where,
-                    f"a {view} stream carries no {image}, so this condition "
-                    f"{'never matches' if needs else 'always holds'}. Fix: filter on "
-                    "dynamodb.Keys or eventName, or change the table's StreamViewType.",
-                )
-            )
+        if image not in _CARRIED.get(view or "", ("NewImage", "OldImage")):
+            rule = "image-not-in-stream" if needs else "absent-image-not-in-stream"
+            out.append(_finding(rule, where, view=view, image=image))
+        elif not needs:
             continue
-        if not needs:
-            continue
-        if image == "OldImage" and names and names <= {"INSERT"}:
-            out.append(_contradiction(where, "INSERT", "OldImage", "NewImage"))
-        elif image == "NewImage" and names and names <= {"REMOVE"}:
-            out.append(_contradiction(where, "REMOVE", "NewImage", "OldImage or Keys"))
-        elif image == "NewImage" and "REMOVE" in names:
-            out.append(
-                Finding(
-                    "warning",
-                    "drops-remove",
-                    where,
-                    "REMOVE records have no NewImage, so this filter silently drops every "
-                    "delete. Fix: restrict eventName to INSERT/MODIFY to say so, or add a "
-                    "separate filter for REMOVE on Keys or OldImage.",
-                )
-            )
-
-
-def _contradiction(where: Where, event: str, image: str, instead: str) -> Finding:
-    return Finding(
-        "error",
-        "image-on-" + event.lower(),
-        where,
-        f"{event} records never have an {image}, and this filter only admits {event}, so it "
-        f"never matches. Fix: test the {instead} instead.",
-    )
+        elif image == "OldImage" and names <= {EventName.INSERT}:
+            out.append(_finding("image-on-insert", where))
+        elif image == "NewImage" and names <= {EventName.REMOVE}:
+            out.append(_finding("image-on-remove", where))
+        elif image == "NewImage" and EventName.REMOVE in names:
+            out.append(_finding("drops-remove", where))

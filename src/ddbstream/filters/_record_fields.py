@@ -7,23 +7,12 @@ import enum
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .._errors import FilterNotExpressible, UsageError
-from ._atoms import (
-    ABSENT,
-    PRESENT,
-    Field,
-    Scalar,
-    _AnythingBut,
-    _as_number,
-    _Atom,
-    _Eq,
-    _IgnoreCase,
-    _Prefix,
-    _Range,
-    _Suffix,
-    normalize,
-)
-from ._expr import Expression, _AllOf, _EqualityOperators, _Leaf
+from .._errors import FilterNotExpressible
+from ._algebra import simplify
+from ._atoms import AnythingBut, Atom, Eq, Field, Range, Scalar, as_number
+from ._builder import FieldBuilder
+from ._expr import AllOf, Expression, Leaf, expression
+from ._record import EVENT_NAMES
 
 __all__ = [
     "RecordField",
@@ -34,7 +23,7 @@ __all__ = [
 ]
 
 
-class RecordField(_EqualityOperators):
+class RecordField(FieldBuilder):
     """A metadata field of the record: :data:`event_name`, :data:`size_bytes`,
     :data:`approximate_creation_time`.
 
@@ -69,7 +58,7 @@ class RecordField(_EqualityOperators):
                         f"{self._name} compares with an aware datetime (UTC); got a naive one"
                     )
                 value = Decimal(repr(value.timestamp()))
-            number = _as_number(value)
+            number = as_number(value)
             if number is None:
                 raise FilterNotExpressible(
                     f"{self._name} is a JSON number; compare it with a number, got {value!r}"
@@ -85,57 +74,28 @@ class RecordField(_EqualityOperators):
             )
         return value
 
-    def _leaf(self, atoms: Iterable[_Atom], text: str, call: bool = True) -> Expression:
+    def _condition(self, tail: str, atoms: Iterable[Atom], text: str, call: bool) -> Expression:
         field = self._field
-        return _Leaf(field, normalize(atoms, field), text, call)
+        return expression(Leaf(field, simplify(atoms, field), text, call))
 
-    def is_in(self, *values: object) -> Expression:
-        """Equal to any of ``values``."""
-        if not values:
-            raise UsageError(f"{self._name}.is_in() needs at least one value")
-        atoms = [self._eq(self._value(v)) for v in values]
-        return self._leaf(atoms, f"{self._name}.is_in({', '.join(map(repr, values))})")
-
-    def _eq(self, value: Scalar) -> _Atom:
+    def _eq(self, value: Scalar) -> Atom:
         if isinstance(value, Decimal):
-            return _Range(value, True, value, True)
-        return _Eq(value)
+            return Range(value, True, value, True)
+        return Eq(value)
 
-    def equals(self, value: object) -> Expression:
-        """Equal to ``value`` (same as ``==``)."""
-        return self._leaf([self._eq(self._value(value))], f"{self._name} == {value!r}", False)
+    def _equalities(self, values: tuple[object, ...], op: str) -> tuple[str, list[Atom]]:
+        return "", [self._eq(self._value(v)) for v in values]
 
-    def anything_but(self, *values: object) -> Expression:
-        """Present and equal to none of ``values`` (Lambda's ``anything-but``)."""
-        if not values:
-            raise UsageError(f"{self._name}.anything_but() needs at least one value")
-        atom = _AnythingBut(frozenset(self._value(v) for v in values))
-        return self._leaf([atom], f"{self._name}.anything_but({', '.join(map(repr, values))})")
+    def _exclusion(self, values: tuple[object, ...]) -> tuple[str, Atom]:
+        return "", AnythingBut(frozenset(self._value(v) for v in values))
 
-    def _text_op(self, op: str, text: object, atom: type[_Atom]) -> Expression:
+    def _textual(self, op: str, text: object) -> str:
         if self._field.kind != "str" or not isinstance(text, str):
             raise FilterNotExpressible(f"{self._name}.{op}() needs a string field and operand")
-        return self._leaf([atom(text)], f"{self._name}.{op}({text!r})")  # type: ignore[call-arg]
+        return ""
 
-    def begins_with(self, prefix: str) -> Expression:
-        """Starts with ``prefix``."""
-        return self._text_op("begins_with", prefix, _Prefix)
-
-    def ends_with(self, suffix: str) -> Expression:
-        """Ends with ``suffix``."""
-        return self._text_op("ends_with", suffix, _Suffix)
-
-    def equals_ignore_case(self, text: str) -> Expression:
-        """Equal to ``text`` ignoring case."""
-        return self._text_op("equals_ignore_case", text, _IgnoreCase)
-
-    def exists(self) -> Expression:
-        """The field is present."""
-        return self._leaf([PRESENT], f"{self._name}.exists()")
-
-    def not_exists(self) -> Expression:
-        """The field is missing."""
-        return self._leaf([ABSENT], f"{self._name}.not_exists()")
+    def _presence(self, op: str) -> str:
+        return ""
 
     def _bound(self, op: str, value: object) -> Decimal:
         if self._field.kind != "num":
@@ -147,32 +107,32 @@ class RecordField(_EqualityOperators):
         assert isinstance(bound, Decimal)
         return bound
 
-    def _range(self, op: str, atom: _Range, value: object) -> Expression:
-        return self._leaf([atom], f"{self._name} {op} {value!r}", False)
+    def _range(self, op: str, atom: Range, value: object) -> Expression:
+        return self._condition("", [atom], f"{self._name} {op} {value!r}", False)
 
     def __lt__(self, value: object) -> Expression:
-        return self._range("<", _Range(None, False, self._bound("<", value), False), value)
+        return self._range("<", Range(None, False, self._bound("<", value), False), value)
 
     def __le__(self, value: object) -> Expression:
-        return self._range("<=", _Range(None, False, self._bound("<=", value), True), value)
+        return self._range("<=", Range(None, False, self._bound("<=", value), True), value)
 
     def __gt__(self, value: object) -> Expression:
-        return self._range(">", _Range(self._bound(">", value), False, None, False), value)
+        return self._range(">", Range(self._bound(">", value), False, None, False), value)
 
     def __ge__(self, value: object) -> Expression:
-        return self._range(">=", _Range(self._bound(">=", value), True, None, False), value)
+        return self._range(">=", Range(self._bound(">=", value), True, None, False), value)
 
     def between(self, low: object, high: object) -> Expression:
         """``low <= field <= high`` (inclusive at both ends, unlike CDK's ``between``)."""
         lo, hi = self._bound("between", low), self._bound("between", high)
-        atom = _Range(lo, True, hi, True)
+        atom = Range(lo, True, hi, True)
         if atom.empty():
             raise FilterNotExpressible(f"{self._name}.between({low!r}, {high!r}) is empty")
-        return self._leaf([atom], f"{self._name}.between({low!r}, {high!r})")
+        return self._condition("", [atom], f"{self._name}.between({low!r}, {high!r})", True)
 
 
 #: ``eventName``: INSERT, MODIFY or REMOVE; present on every record.
-_EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+_EVENT_NAMES = frozenset(EVENT_NAMES)
 event_name = RecordField(
     "event_name", Field(("eventName",), "str", True, _EVENT_NAMES), _EVENT_NAMES
 )
@@ -197,10 +157,12 @@ def ttl_delete() -> Expression:
         >>> ttl_delete().to_patterns()
         [{'userIdentity': {'type': ['Service'], 'principalId': ['dynamodb.amazonaws.com']}}]
     """
-    return _AllOf(
-        (
-            _Leaf(_TTL_TYPE, frozenset({_Eq("Service")}), "ttl_delete().type"),
-            _Leaf(_TTL_PRINCIPAL, frozenset({_Eq("dynamodb.amazonaws.com")}), "ttl_delete().pid"),
-        ),
-        name="ttl_delete()",
+    return expression(
+        AllOf(
+            (
+                Leaf(_TTL_TYPE, frozenset({Eq("Service")}), "ttl_delete().type"),
+                Leaf(_TTL_PRINCIPAL, frozenset({Eq("dynamodb.amazonaws.com")}), "ttl_delete().pid"),
+            ),
+            name="ttl_delete()",
+        )
     )
