@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from ddbstream import AggregationError, StreamEvent, UsageError
 from ddbstream.aggregate import AggregateSpec, Count, Latest, Max, Sum
-from ddbstream.aggregate._spec import check_group
 from ddbstream.testing import EventBuilder
 
 from ._simulate import histories
@@ -140,32 +139,6 @@ def test_whatever_user_code_raises_becomes_the_records_error() -> None:
     with pytest.raises(AggregationError, match="ZeroDivisionError: boom") as info:
         _spec(group_by=broken).deltas(_records(B.insert(_item("A", 1))))
     assert isinstance(info.value.__cause__, ZeroDivisionError)
-
-
-@pytest.mark.parametrize(
-    ("group", "problem"),
-    [
-        ("", "empty string"),
-        (b"", "empty bytes"),
-        (1.5, "float"),
-        (True, "bool"),
-        (Decimal("1E+200"), "cannot store"),
-        ((), "empty tuple"),
-        (("a", ""), "tuple holding an empty string"),
-        ("x" * 2049, "2048 bytes"),
-        ({"a": 1}, "dict"),
-    ],
-)
-def test_a_group_must_be_a_valid_key_for_every_sink(group: Any, problem: str) -> None:
-    assert problem in (check_group(group) or "")
-    record = B.insert(_item("A", 1))
-    with pytest.raises(AggregationError, match="group_by returned"):
-        _spec(group_by=lambda _: group).deltas(_records(record))
-
-
-def test_valid_groups() -> None:
-    for group in ("a", 1, Decimal("1.5"), b"x", ("a", 1)):
-        assert check_group(group) is None
 
 
 @given(history=histories(), seed=st.randoms())

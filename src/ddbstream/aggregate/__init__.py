@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from .._lazy import attach
 from ._aggregator import Aggregator
-from ._measures import Additive, Average, Count, Measure, Sequenced, Sum
+from ._measures import Additive, Measure, Sequenced
 from ._memory import MemorySink
 from ._monoids import Latest, Max, Min
 from ._result import AggregateResult
 from ._settle import Retry
 from ._sink import Sink
 from ._spec import AggregateSpec
+from ._sums import Average, Count, Sum
 
 if TYPE_CHECKING:
     from ._dynamodb import DynamoDBSink

@@ -26,7 +26,7 @@ from ._settle import NO_DEADLINE, Deadline, Outcome, Part, Tally, Write, settle
 from ._sink import GroupDelta, Sink
 from ._spec import AggregateSpec
 
-__all__ = ["SinkWriter", "coalescer", "report", "run"]
+__all__ = ["SinkWriter", "coalescer", "report", "run", "settle_in"]
 
 log = logging.getLogger("ddbstream.aggregate")
 
@@ -100,6 +100,28 @@ def coalescer(spec: AggregateSpec[Any]) -> Callable[[Sequence[Part[GroupDelta]]]
     return coalesce
 
 
+def settle_in(
+    spec: AggregateSpec[Any],
+    sink: Sink,
+    parts: Sequence[Part[GroupDelta]],
+    tally: Tally,
+    *,
+    deadline: Deadline = NO_DEADLINE,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Apply ``parts`` to ``sink`` through the exactly-once core, as ``spec`` coalesces them."""
+    settle(
+        parts,
+        writer=SinkWriter(spec, sink),
+        coalesce=coalescer(spec),
+        max_lanes=sink.lanes_per_write(spec),
+        retry=sink.retry,
+        tally=tally,
+        deadline=deadline,
+        sleep=sleep,
+    )
+
+
 def run(
     spec: AggregateSpec[Any],
     sink: Sink,
@@ -127,16 +149,7 @@ def run(
     tally = Tally(len(records))
     parts = _parts(spec, records, namespace, tally)
     live = [p for p in parts if p.index not in tally.failed and p.index not in tally.not_attempted]
-    settle(
-        live,
-        writer=SinkWriter(spec, sink),
-        coalesce=coalescer(spec),
-        max_lanes=sink.lanes_per_write(spec),
-        retry=sink.retry,
-        tally=tally,
-        deadline=deadline,
-        sleep=sleep,
-    )
+    settle_in(spec, sink, live, tally, deadline=deadline, sleep=sleep)
     return _result(identifiers, tally, time.perf_counter() - started)
 
 

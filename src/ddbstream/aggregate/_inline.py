@@ -14,6 +14,7 @@ watermark is written or checked.
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +37,9 @@ Item = Mapping[str, Any]
 KeyOf = Callable[[Hashable], dict[str, Any]]
 #: The most stale watermarks one write deletes (each costs two operators).
 MAX_PRUNED = 20
+#: A group item holding more watermarks than this is worth a warning (once per group).
+CROWDED = 1000
+log = logging.getLogger("ddbstream.aggregate")
 
 
 def stamp(now: _dt.datetime) -> str:
@@ -122,6 +126,7 @@ class InlineWriter:
         self.table, self.key_of, self.client, self.known = table, key_of, client, known
         self.updated_attribute, self.clock, self.marks = updated_attribute, clock, marks
         self.concurrency = concurrency
+        self._warned: set[Hashable] = set()
 
     def commit(
         self, spec: AggregateSpec[Any], writes: Sequence[Write[GroupDelta]]
@@ -200,7 +205,19 @@ class InlineWriter:
             response = client.update_item(**params)
         except Exception as exc:
             return self._failed(write, exc, client, key)
-        self.known.put(write.target, response.get("Attributes") or {})
+        item = response.get("Attributes") or {}
+        self.known.put(write.target, item)
+        if len(item) > CROWDED and write.target not in self._warned:
+            self._warned.add(write.target)
+            log.warning(
+                "the item of group %r in %s holds %d watermarks (source items written in the "
+                "last 25 hours): each write costs about %d WCU; with that many source items per "
+                "group and day, Ledger(...) costs less (2 WCU per source item and write)",
+                write.target,
+                self.table,
+                len(item),
+                len(item) * 32 // 1024 + 1,
+            )
         return APPLIED
 
     def _failed(

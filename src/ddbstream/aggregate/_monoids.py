@@ -10,29 +10,19 @@ from typing import Any
 
 from .._codec import deserialize, serialize
 from .._errors import AggregationError
-from ._measures import ABSENT, Accessor, Algebra, accessor_repr, number, options, required
+from ._measures import ABSENT, Accessor, Algebra, OfAttribute, accessor_repr, options, required
 
 __all__ = ["Latest", "LatestState", "Max", "Min"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Extreme:
-    attribute: Accessor
-    default: int | Decimal | None = None
-    optional: bool = False
-
+@dataclass(frozen=True, slots=True, repr=False)
+class _Extreme(OfAttribute):
     @property
     def algebra(self) -> Algebra:
         return "monoid"
 
-    def __repr__(self) -> str:
-        name = type(self).__name__
-        return f"{name}({accessor_repr(self.attribute)}{options(self.default, self.optional)})"
-
     def lift(self, image: object) -> Decimal | None:
-        return number(
-            image, self.attribute, type(self).__name__, default=self.default, optional=self.optional
-        )
+        return self.number(image)
 
     def zero(self) -> Decimal | None:
         return None

@@ -20,19 +20,18 @@ import hashlib
 import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Generic, Protocol
 
 from typing_extensions import TypeVar
 
-from .._codec import EncodeError, serialize
 from .._errors import AggregationError, DataError, UsageError
 from .._image import Image
 from .._records import EventName, StreamRecord
+from ._groups import check_group
 from ._measures import Additive, Measure, Sequenced
 
-__all__ = ["AggregateSpec", "Condition", "Deltas", "Effect", "GroupBy", "Where", "check_group"]
+__all__ = ["AggregateSpec", "Condition", "Deltas", "Effect", "GroupBy", "Where"]
 
 T = TypeVar("T", default=Image)
 
@@ -58,7 +57,6 @@ _VIEW_HINT = {
     EventName.INSERT: ("NewImage", "NEW_IMAGE or NEW_AND_OLD_IMAGES"),
     EventName.REMOVE: ("OldImage", "OLD_IMAGE or NEW_AND_OLD_IMAGES"),
 }
-_MAX_KEY_BYTES = 2048  # DynamoDB's partition key limit
 _SHOWN = 12
 
 
@@ -75,46 +73,6 @@ def _name(fn: object) -> str:
     if isinstance(fn, str):
         return repr(fn)
     return str(getattr(fn, "__qualname__", None) or repr(fn))
-
-
-def _scalar_problem(part: object) -> str | None:
-    if isinstance(part, str):
-        if not part:
-            return "an empty string (DynamoDB keys cannot be empty)"
-        if len(part.encode("utf-8", "surrogatepass")) > _MAX_KEY_BYTES:
-            return f"a string over {_MAX_KEY_BYTES} bytes (DynamoDB's key limit)"
-        return None
-    if isinstance(part, (bytes, bytearray)):
-        return "empty bytes (DynamoDB keys cannot be empty)" if not part else None
-    if isinstance(part, bool) or not isinstance(part, (int, Decimal)):
-        return f"a {type(part).__name__}"
-    try:
-        serialize(part)
-    except EncodeError as exc:
-        return f"a number DynamoDB cannot store ({exc.reason})"
-    return None
-
-
-def check_group(group: object) -> str | None:
-    """Why ``group`` cannot be a group key, or None when it can.
-
-    A group is a non-empty string, non-empty bytes or a number DynamoDB can store, or a tuple
-    of those: the same rule for every sink, so that a record fails the same way in tests
-    (``MemorySink``) and in production (``DynamoDBSink``).
-
-    Example:
-        >>> check_group("INV-1") is None, check_group("")
-        (True, 'an empty string (DynamoDB keys cannot be empty)')
-    """
-    if isinstance(group, tuple):
-        if not group:
-            return "an empty tuple"
-        for part in group:
-            problem = _scalar_problem(part)
-            if problem is not None:
-                return f"a tuple holding {problem}"
-        return None
-    return _scalar_problem(group)
 
 
 def _names(image: object) -> str:

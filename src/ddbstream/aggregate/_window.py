@@ -20,9 +20,9 @@ from .._codec import deserialize, serialize
 from .._errors import AggregationError, DDBStreamError
 from .._event import StreamEvent
 from .._window import Window, check_state
-from ._engine import SinkWriter, coalescer
+from ._engine import settle_in
 from ._marks import lane_of
-from ._settle import NO_DEADLINE, Deadline, Part, Tally, settle
+from ._settle import NO_DEADLINE, Deadline, Part, Tally
 from ._sink import GroupDelta, Sink
 from ._spec import AggregateSpec, Deltas
 
@@ -116,15 +116,7 @@ def _flush(
     lane = lane_of(namespace, "window", event.shard_id or "", window[0].isoformat())
     parts: list[Part[GroupDelta]] = [Part(g, lane, 1, 0, d) for g, d in deltas.items()]
     tally = Tally(1)
-    settle(
-        parts,
-        writer=SinkWriter(spec, sink),
-        coalesce=coalescer(spec),
-        max_lanes=sink.lanes_per_write(spec),
-        retry=sink.retry,
-        tally=tally,
-        deadline=deadline,
-    )
+    settle_in(spec, sink, parts, tally, deadline=deadline)
     error = tally.failed.get(0) or tally.not_attempted.get(0)
     if error is not None:
         raise error
