@@ -20,8 +20,8 @@ def test_ledger_keys_are_hashed_per_lane_target_and_namespace() -> None:
 
 
 def test_group_ledger_items_per_write_stay_within_dynamodbs_operator_limit() -> None:
-    assert GroupLedger().max_items == 50
-    assert GroupLedger(max_items=100).max_items == 100
+    assert GroupLedger().max_items == 100
+    assert GroupLedger(max_items=10).max_items == 10
     for bad in (0, 101, 200):
         with pytest.raises(UsageError, match="300 operators"):
             GroupLedger(max_items=bad)

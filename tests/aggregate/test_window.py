@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream.aggregate import Aggregator, Count, Latest, MemorySink, Sum
@@ -38,7 +38,6 @@ def _run_window(spec: Aggregator, b: EventBuilder, batches: list[list[Any]]) -> 
     return state
 
 
-@settings(max_examples=60, deadline=None)
 @given(history=histories(), data=st.data())
 def test_window_state_folds_exactly_and_survives_redelivery(history: Any, data: Any) -> None:
     b = EventBuilder("Transactions", keys=("TransactionId",))

@@ -21,7 +21,7 @@ from .._aws import setup_errors
 from .._codec import EncodeError, deserialize, serialize
 from .._errors import TransientError, UsageError
 from ._answers import call, from_client, to_client
-from ._inline import InlineWriter
+from ._inline import MAX_PRUNED, InlineWriter
 from ._ledger import GroupLedger, Ledger
 from ._measures import Additive
 from ._request import MAX_OPERATORS
@@ -160,7 +160,8 @@ class DynamoDBSink:
         per lane beside the group's."""
         if isinstance(self.ledger, GroupLedger):
             registers = sum(1 for m in spec.measures.values() if is_register(m))
-            return max(1, min(self.ledger.max_items, (MAX_OPERATORS + 1 - 2 * registers) // 3))
+            spare = MAX_OPERATORS + 1 - 2 * registers - 2 * MAX_PRUNED
+            return max(1, min(self.ledger.max_items, spare // 3))
         if isinstance(self.ledger, Ledger):
             return self._max_actions - 1
         return _NO_MARKS_LANES

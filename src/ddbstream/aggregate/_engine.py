@@ -17,8 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .._errors import AggregationError, DDBStreamError, UsageError
-from .._observe import BatchSummary, log_batch, log_record_failure, record_age_ms
+from .._errors import AggregationError, DataError, DDBStreamError, UsageError
+from .._observe import BatchSummary, MetricsSink, log_batch, log_record_failure, record_age_ms
 from .._records import StreamRecord
 from ._marks import lane_of
 from ._result import AggregateResult
@@ -180,7 +180,7 @@ def report(
     result: AggregateResult,
     records: Sequence[StreamRecord[Any]],
     *,
-    metrics: Any,
+    metrics: MetricsSink | None,
     function: str | None,
 ) -> None:
     """Log each failed record once (WARNING), the batch once (INFO), and publish metrics."""
@@ -192,7 +192,7 @@ def report(
             event_id=_event_id(record) if record is not None else None,
             sequence_number=record.sequence_number if record is not None else None,
             item_identifier=identifier,
-            reason=getattr(error, "reason", None) or str(error),
+            reason=error.reason if isinstance(error, DataError) else str(error),
             exc=error if error.__cause__ is not None else None,  # a traceback only for a raise
         )
     if result.deadline_reached:

@@ -31,7 +31,7 @@ from ._settle import APPLIED, Outcome, Rejected, Retried, Stale, Write
 from ._sink import GroupDelta, GroupRejected
 from ._spec import AggregateSpec
 
-__all__ = ["InlineWriter", "key_text", "read_missing", "stamp", "stored_marks"]
+__all__ = ["MAX_PRUNED", "InlineWriter", "key_text", "read_missing", "stamp", "stored_marks"]
 
 Item = Mapping[str, Any]
 KeyOf = Callable[[Hashable], dict[str, Any]]
@@ -179,7 +179,9 @@ class InlineWriter:
                 update.condition(f"NOT {update.name(attribute)} >= {first}", 2)
                 update.set(attribute, {"B": mark_value(sequence=mark.last, hour=hour)})
             _prune(update, item, lanes, hour)
-        if self.updated_attribute is not None and (not update.empty or write.marks):
+        if self.updated_attribute is not None and (
+            not update.empty or (self.marks and write.marks)
+        ):
             update.set(self.updated_attribute, {"S": stamp(now)})
         if not update.fits():
             raise UsageError(

@@ -31,7 +31,7 @@ class GroupLedger:
 
     Each group write adds the batch's coalesced delta and sets, for every source item whose
     records touch the group, the watermark ``_w<lane>`` on condition that it is below the
-    item's first record in the batch. A watermark is ~25 bytes (a 16-character name, the
+    item's first record in the batch. A watermark is about 32 bytes (an 18-character name, the
     SequenceNumber and the hour it was written); it is deleted by a later write of its group
     once it is 25 hours old (every record it covers is then beyond the stream's 24-hour
     retention). So a group item holds the watermarks of the source items that touched it in
@@ -39,16 +39,17 @@ class GroupLedger:
     day (prefer :class:`Ledger` there: the group item stays small).
 
     Args:
-        max_items: most source items per group write. At most 100 (DynamoDB's 300-operator
-            limit); each register measure (Min, Max, Latest) and each pruned watermark uses two
-            of the remaining operators, so the default leaves room for both.
+        max_items: most source items per group write, at most 100 (DynamoDB's 300-operator
+            limit, 3 per watermark). The sink also keeps two operators for each read-modify-write
+            measure (Min, Max, Latest) and for each of the (at most 20) stale watermarks a write
+            deletes, so a write carries at most 87 items, fewer with such measures.
 
     Example:
         >>> GroupLedger()
         GroupLedger()
     """
 
-    max_items: int = 50
+    max_items: int = MAX_ITEMS
     prefix: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -65,9 +66,9 @@ class GroupLedger:
             )
 
     def __repr__(self) -> str:
-        return (
-            "GroupLedger()" if self.max_items == 50 else f"GroupLedger(max_items={self.max_items})"
-        )
+        if self.max_items == MAX_ITEMS:
+            return "GroupLedger()"
+        return f"GroupLedger(max_items={self.max_items})"
 
 
 @dataclass(frozen=True, slots=True)

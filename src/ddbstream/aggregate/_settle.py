@@ -9,13 +9,13 @@ batch into :class:`Part` objects: one record's effect on one target, in one lane
 2. coalesces each chunk into one :class:`Write`: the target, one :class:`Mark` per lane (its first
    and last sequence numbers) and the combined effect, with a token that digests exactly that
    content (effects that do not combine, a sum beyond 38 digits, fail that chunk's records);
-3. hands a round of writes to the :class:`Writer`, which answers one :data:`Outcome` per write:
-   applied; stale (the target's watermarks show an earlier delivery applied some lanes' records:
-   those parts are dropped and the rest rewritten, or done when none is left); retry (throttling,
-   a conflict, no answer: backoff with jitter, then the same write again, at most
-   ``retry.attempts`` times); rejected (the target refuses this effect: its parts fail); or
-   deferred (not applied through no fault of its own, e.g. a transaction another write
-   cancelled);
+3. hands the writes to the :class:`Writer`, :data:`ROUND` at a time, which answers one
+   :data:`Outcome` per write: applied; stale (the target's watermarks show an earlier delivery
+   applied some lanes' records: those parts are dropped and the rest rewritten, or done when
+   none is left); retry (throttling, a conflict, no answer: backoff with jitter, then the same
+   write again, at most ``retry.attempts`` times); rejected (the target refuses this effect: its
+   parts fail); or deferred (not applied through no fault of its own, e.g. a transaction another
+   write cancelled);
 4. stops before the Lambda deadline: what is not written by then is "not attempted".
 
 Everything is recorded in a :class:`Tally` of the batch's records, by index. The core never
@@ -56,6 +56,8 @@ __all__ = [
 ]
 
 E = TypeVar("E")
+#: Writes handed to the writer at once: the deadline is checked between rounds.
+ROUND = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +282,7 @@ def settle(
         if deadline.expired():
             _out_of_time(chunks, tally)
             return
+        chunks, waiting = chunks[:ROUND], chunks[ROUND:]
         ready: list[_Chunk[E]] = []
         for chunk in chunks:
             try:
@@ -317,10 +320,10 @@ def settle(
         if backoff is not None and later:
             delay = retry.delay(backoff)
             if not deadline.allows(delay):
-                _out_of_time(later, tally)
+                _out_of_time([*later, *waiting], tally)
                 return
             sleep(delay)
-        chunks = later
+        chunks = [*waiting, *later]
 
 
 def _out_of_time(chunks: Sequence[_Chunk[E]], tally: Tally) -> None:

@@ -19,6 +19,7 @@ from .._batch import BatchResponse
 from .._codec import deserialize, serialize
 from .._errors import AggregationError, DDBStreamError
 from .._event import StreamEvent
+from .._records import StreamRecord
 from .._window import Window, check_state
 from ._engine import settle_in
 from ._marks import lane_of
@@ -77,7 +78,7 @@ def load_state(
     return deltas, seen
 
 
-def _item_hash(record: Any) -> str:
+def _item_hash(record: StreamRecord[Any]) -> str:
     text = json.dumps([record.table_name or "", record.item_key], separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
