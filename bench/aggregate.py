@@ -1,152 +1,50 @@
-"""Benchmark: the invoice tutorial's handler vs ddbstream's exact aggregator, on DynamoDB Local.
+"""Benchmark: wall time of aggregation handlers on DynamoDB Local, and hot-group throughput.
 
-The same 10,000 changes to ``InvoiceTransactions`` (inserts, amount changes and deletes over 100
-invoices) are read from the real stream and fed, in Lambda batches, to
+**Handlers** (default): the same invoice changes (``_workloads``: 10,000 changes over 100
+invoices) read from the real stream and fed, in Lambda batches, to the tutorial's handler (one
+``UpdateItem ADD`` per record, with and without botocore's parameter validation) and to
+ddbstream's aggregator with ``GroupLedger()`` (the default) and ``Ledger(table=...)``. Every
+handler first runs over 2,000 records into scratch tables so DynamoDB Local's JVM has compiled
+its code paths. Reported: DynamoDB requests, wall time, and whether the totals are exact.
 
-* the tutorial's handler: one ``UpdateItem ADD Total :amount`` (``NewImage.Amount``) per record;
-* ddbstream's default exact strategy: ``Aggregator`` + ``DynamoDBSink`` with a ledger table
-  (coalesced ADD per invoice and per-transaction watermarks in TransactWriteItems), and
-  ``GroupLedger``.
+**Hot group** (``--hot``): 2, 4 and 8 concurrent writers (threads, each an invocation with its own
+client and aggregator, as Lambda runs one per shard) apply disjoint transactions of ONE invoice
+in batches, each batch delivered twice (a redelivery). Reported: records per second, writes that
+had to be retried (a stored value or a transaction conflict), and whether the total is exact
+(nothing lost, nothing doubled).
 
-Each handler uses the client it has by default: the tutorial's ``boto3.client("dynamodb")``, the
-sink's own client (which skips botocore's parameter validation); the tutorial also runs with
-validation off, for comparison. It reports the DynamoDB requests (HTTP requests counted with a
-botocore ``before-send`` hook), the wall time of the handlers, and whether each final table
-equals the totals recomputed from the source table.
-Run: ``python bench/aggregate.py [--changes 10000] [--batch-size 100] [--concurrency 1]``.
+Run: ``python bench/aggregate.py [--changes 10000] [--batch-size 100] [--concurrency 1]`` or
+``python bench/aggregate.py --hot [--writers 2 4 8] [--records 400]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
+import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-from ddbstream.aggregate import Aggregator, DynamoDBSink, GroupLedger, Ledger, Sum
-from ddbstream.testing import DynamoDBLocal, dynamodb_local_env, read_stream
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SOURCE = "BenchInvoiceTransactions"
+from _workloads import (
+    INVOICE,
+    Handler,
+    create,
+    drop,
+    dynamodb_local,
+    expected_totals,
+    table_totals,
+    tutorial_handler,
+    write_changes,
+)
 
-
-@contextmanager
-def dynamodb_local() -> Iterator[DynamoDBLocal]:
-    endpoint = os.environ.get("DDBSTREAM_DYNAMODB_ENDPOINT")
-    if endpoint:
-        yield DynamoDBLocal.connect(endpoint)
-        return
-    with DynamoDBLocal() as local:
-        yield local
-
-
-def create(client: Any, name: str, keys: list[tuple[str, str]], **extra: Any) -> None:
-    if name in client.list_tables()["TableNames"]:
-        client.delete_table(TableName=name)
-        client.get_waiter("table_not_exists").wait(TableName=name)
-    client.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": n, "KeyType": k} for n, k in keys],
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n, _ in keys],
-        BillingMode="PAY_PER_REQUEST",
-        **extra,
-    )
-    client.get_waiter("table_exists").wait(TableName=name)
-
-
-def write_changes(client: Any, changes: int, invoices: int, seed: int = 7) -> None:
-    """Write ``changes`` changes: ~70% new transactions, ~20% amount changes, ~10% deletes."""
-    rng = random.Random(seed)
-    live: list[tuple[str, str]] = []
-    pending: list[dict[str, Any]] = []
-    touched: set[tuple[str, str]] = set()
-    serial = 0
-
-    def flush() -> None:
-        if pending:
-            client.batch_write_item(RequestItems={SOURCE: list(pending)})
-            pending.clear()
-            touched.clear()
-
-    for _ in range(changes):
-        roll = rng.random()
-        if live and roll < 0.1:
-            key = live.pop(rng.randrange(len(live)))
-            request: dict[str, Any] = {
-                "DeleteRequest": {
-                    "Key": {"InvoiceNumber": {"S": key[0]}, "TransactionId": {"S": key[1]}}
-                }
-            }
-        else:
-            if live and roll < 0.3:
-                key = live[rng.randrange(len(live))]
-            else:
-                serial += 1
-                key = (f"INV{rng.randrange(invoices):04}", f"T{serial:06}")
-                live.append(key)
-            amount = Decimal(rng.randrange(1, 100_000)).scaleb(-2)
-            request = {
-                "PutRequest": {
-                    "Item": {
-                        "InvoiceNumber": {"S": key[0]},
-                        "TransactionId": {"S": key[1]},
-                        "Amount": {"N": str(amount)},
-                        "InvoiceDate": {"S": "2024-06-10"},
-                    }
-                }
-            }
-        if key in touched or len(pending) == 25:
-            flush()
-        touched.add(key)
-        pending.append(request)
-    flush()
-
-
-def expected_totals(client: Any) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    kwargs: dict[str, Any] = {"TableName": SOURCE, "ConsistentRead": True}
-    while True:
-        page = client.scan(**kwargs)
-        for item in page["Items"]:
-            number = item["InvoiceNumber"]["S"]
-            totals[number] = totals.get(number, Decimal(0)) + Decimal(item["Amount"]["N"])
-        if "LastEvaluatedKey" not in page:
-            return totals
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def table_totals(client: Any, table: str) -> dict[str, Decimal]:
-    items = client.scan(TableName=table, ConsistentRead=True)["Items"]
-    totals = {i["InvoiceNumber"]["S"]: Decimal(i["Total"]["N"]) for i in items}
-    return {number: total for number, total in totals.items() if total}  # all deleted: absent
-
-
-def tutorial_handler(client: Any, table: str) -> Callable[[dict[str, Any]], None]:
-    """The tutorial's handler: ADD NewImage.Amount to the invoice's Total for every record."""
-
-    def handler(event: dict[str, Any]) -> None:
-        for record in event["Records"]:
-            image = record["dynamodb"].get("NewImage")
-            if image is None:
-                continue  # the tutorial's code reads NewImage only; REMOVE records have none
-            client.update_item(
-                TableName=table,
-                Key={"InvoiceNumber": image["InvoiceNumber"]},
-                UpdateExpression="ADD #t :amount SET #d = :date",
-                ExpressionAttributeNames={"#t": "Total", "#d": "UpdateDate"},
-                ExpressionAttributeValues={
-                    ":amount": image["Amount"],
-                    ":date": {"S": time.strftime("%Y-%m-%dT%H:%M:%SZ")},
-                },
-            )
-
-    return handler
-
-
-Handler = Callable[[dict[str, Any]], None]
+from ddbstream.aggregate import Aggregator, DynamoDBSink, GroupLedger, Ledger, Max, Retry, Sum
+from ddbstream.testing import EventBuilder, dynamodb_local_env
 
 
 def tutorial(table: str, *, validation: bool = True) -> tuple[Handler, Any]:
@@ -154,12 +52,10 @@ def tutorial(table: str, *, validation: bool = True) -> tuple[Handler, Any]:
     from botocore.config import Config
 
     client = boto3.client("dynamodb", config=Config(parameter_validation=validation))
-    return tutorial_handler(client, table), client
+    return tutorial_handler(client, INVOICE, table), client
 
 
-def ddbstream_handler(
-    table: str, ledger: Ledger | GroupLedger, *, concurrency: int = 1
-) -> tuple[Handler, Any]:
+def ddbstream_handler(table: str, ledger: Any, *, concurrency: int = 1) -> tuple[Handler, Any]:
     sink = DynamoDBSink(
         table,
         key="InvoiceNumber",
@@ -167,9 +63,7 @@ def ddbstream_handler(
         ledger=ledger,
         concurrency=concurrency,
     )
-    aggregator = Aggregator(
-        group_by=lambda t: t["InvoiceNumber"], measures={"Total": Sum("Amount")}, sink=sink
-    )
+    aggregator = Aggregator("InvoiceNumber", {"Total": Sum("Amount")}, sink=sink)
 
     def handler(event: dict[str, Any]) -> None:
         response = aggregator.handle(event, None)
@@ -199,6 +93,111 @@ def measure(
     return count[0], elapsed
 
 
+def handlers(args: argparse.Namespace, admin: Any) -> None:
+    records = write_changes(admin, INVOICE, changes=args.changes, groups=args.invoices)
+    expected = expected_totals(admin, INVOICE)
+    conc = args.concurrency
+    runs: dict[str, Callable[[str], tuple[Handler, Any]]] = {
+        "tutorial (UpdateItem per record)": tutorial,
+        "tutorial, no param validation": lambda t: tutorial(t, validation=False),
+        "ddbstream, GroupLedger (default)": lambda t: ddbstream_handler(
+            t, GroupLedger(), concurrency=conc
+        ),
+        "ddbstream, Ledger": lambda t: ddbstream_handler(
+            t, Ledger(table=t + "Ledger"), concurrency=conc
+        ),
+    }
+    for number in range(len(runs)):
+        for name in (f"BenchTotal{number}", f"BenchWarmup{number}"):
+            create(admin, name, INVOICE.target_keys)
+            create(admin, name + "Ledger", [("pk", "HASH")])
+    for number, make in enumerate(runs.values()):
+        measure(records[: args.warmup], args.batch_size, make, f"BenchWarmup{number}")
+    print(
+        f"{len(records)} stream records over {args.invoices} invoices, Lambda batches of "
+        f"{args.batch_size}, concurrency {conc}"
+    )
+    for number, (label, make) in enumerate(runs.items()):
+        table = f"BenchTotal{number}"
+        requests, seconds = measure(records, args.batch_size, make, table)
+        exact = table_totals(admin, INVOICE, table) == expected
+        print(f"{label:34} requests={requests:6}  wall={seconds:7.2f} s  exact={exact}", flush=True)
+
+
+class _Errors:
+    """Requests DynamoDB answered with an error (a failed condition, a conflict): retried."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, parsed: dict[str, Any], **_: Any) -> None:
+        if "Error" in parsed:
+            with self.lock:
+                self.count += 1
+
+
+def _hot_writer(
+    n: int, table: str, ledger: Any, measures: dict[str, Any], errors: _Errors, args: Any
+) -> None:
+    """One invocation's lifetime: its own client and aggregator, batches delivered twice."""
+    builder = EventBuilder(f"Shard{n}", keys=("InvoiceNumber", "TransactionId"))
+    retry = Retry(attempts=50, base=0.01, cap=0.5)
+    sink = DynamoDBSink(table, key="InvoiceNumber", ledger=ledger, retry=retry)
+    aggregator = Aggregator("InvoiceNumber", measures, sink=sink)
+    sink.client.meta.events.register("after-call.dynamodb", errors)
+    rows = [
+        {"InvoiceNumber": "HOT", "TransactionId": f"{n}-{i}", "Amount": i + 1}
+        for i in range(args.records)
+    ]
+    records = [builder.insert(r) for r in rows]
+    for start in range(0, len(records), args.hot_batch):
+        event = builder.lambda_event(records[start : start + args.hot_batch])
+        for _ in range(2):
+            assert aggregator.handle(event, None) == {"batchItemFailures": []}
+
+
+def hot(args: argparse.Namespace, admin: Any) -> None:
+    print(
+        f"one invoice, {args.records} transactions per writer, batches of {args.hot_batch}, "
+        "each batch delivered twice"
+    )
+    with_max = {"Total": Sum("Amount"), "Top": Max("Amount")}
+    cases = (
+        ("GroupLedger, Sum", False, {"Total": Sum("Amount")}),
+        ("GroupLedger, Sum + Max", False, with_max),
+        ("Ledger, Sum", True, {"Total": Sum("Amount")}),
+    )
+    for label, ledger_table, measures in cases:
+        for writers in args.writers:
+            table = f"BenchHot{writers}"
+            create(admin, table, INVOICE.target_keys)
+            create(admin, table + "Ledger", [("pk", "HASH")])
+            ledger = Ledger(table=table + "Ledger") if ledger_table else GroupLedger()
+            errors = _Errors()
+            threads = [
+                threading.Thread(
+                    target=_hot_writer, args=(n, table, ledger, measures, errors, args)
+                )
+                for n in range(writers)
+            ]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+            total = table_totals(admin, INVOICE, table).get("HOT")
+            exact = total == Decimal(writers * args.records * (args.records + 1) // 2)
+            records = writers * args.records
+            print(
+                f"{label:24} writers={writers}  {records / elapsed:7.0f} records/s  "
+                f"retried writes={errors.count:5}  exact={exact}",
+                flush=True,
+            )
+            drop(admin, table, table + "Ledger")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--changes", type=int, default=10_000)
@@ -206,53 +205,18 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=1, help="DynamoDBSink(concurrency=)")
     parser.add_argument("--warmup", type=int, default=2000, help="records per warm-up run")
+    parser.add_argument("--hot", action="store_true", help="measure one hot group instead")
+    parser.add_argument("--writers", nargs="+", type=int, default=[2, 4, 8])
+    parser.add_argument("--records", type=int, default=400, help="transactions per hot writer")
+    parser.add_argument("--hot-batch", type=int, default=10)
     args = parser.parse_args()
     with dynamodb_local() as local:
-        # The handlers create their clients as in Lambda: from the environment.
         os.environ.update(dynamodb_local_env(local.endpoint_url))
-        client = local.client()
-        create(
-            client,
-            SOURCE,
-            [("InvoiceNumber", "HASH"), ("TransactionId", "RANGE")],
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )
-        write_changes(client, args.changes, args.invoices)
-        records = read_stream(local.streams_client(), table_name=SOURCE)
-        expected = expected_totals(client)
-        conc = args.concurrency
-        runs: dict[str, Callable[[str], tuple[Handler, Any]]] = {
-            "tutorial (UpdateItem per record)": tutorial,
-            "tutorial, no param validation": lambda t: tutorial(t, validation=False),
-            "ddbstream exact, Ledger (default)": lambda t: ddbstream_handler(
-                t, Ledger(table=t + "Ledger"), concurrency=conc
-            ),
-            "ddbstream exact, GroupLedger": lambda t: ddbstream_handler(
-                t, GroupLedger(), concurrency=conc
-            ),
-        }
-        for number in range(len(runs)):
-            for name in (f"BenchTotal{number}", f"BenchWarmup{number}"):
-                create(client, name, [("InvoiceNumber", "HASH")])
-                create(client, name + "Ledger", [("pk", "HASH")])
-        # DynamoDB Local is a JVM: warm every handler's code paths up (JIT) before measuring,
-        # or the first handler to use TransactWriteItems pays for compiling it.
-        for number, make in enumerate(runs.values()):
-            measure(records[: args.warmup], args.batch_size, make, f"BenchWarmup{number}")
-        print(
-            f"{len(records)} stream records over {args.invoices} invoices, "
-            f"Lambda batches of {args.batch_size}, concurrency {conc}"
-        )
-        results = {}
-        for number, (label, make) in enumerate(runs.items()):
-            table = f"BenchTotal{number}"
-            requests, seconds = measure(records, args.batch_size, make, table)
-            exact = table_totals(client, table) == expected
-            results[label] = (requests, seconds)
-            print(f"{label:36} requests={requests:6}  wall={seconds:7.2f} s  exact={exact}")
-        (r1, t1), *others = results.values()
-        for label, (r2, t2) in zip(list(results)[1:], others, strict=True):
-            print(f"{label}: {r1 / r2:.1f}x fewer requests, {t1 / t2:.1f}x less wall time")
+        admin = local.client()
+        if args.hot:
+            hot(args, admin)
+        else:
+            handlers(args, admin)
     return 0
 
 

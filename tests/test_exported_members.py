@@ -42,9 +42,9 @@ SURFACE = {
         "to_terraform", "ttl_delete", "typed", "where",
     ],
     "ddbstream.aggregate": [
-        "AggregateResult", "Aggregator", "Average", "Change", "Count", "DYNAMODB_CONTEXT",
+        "Additive", "AggregateResult", "AggregateSpec", "Aggregator", "Average", "Count",
         "DynamoDBSink", "GroupLedger", "Latest", "Ledger", "Max", "Measure", "MemorySink", "Min",
-        "Retry", "Sink", "Sum", "TransientError", "handle_window",
+        "Retry", "Sequenced", "Sink", "Sum",
     ],
     "ddbstream.runner": [
         "CheckpointStore", "EventSourceMapping", "FailureFolder", "FailureRecord",

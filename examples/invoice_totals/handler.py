@@ -3,9 +3,13 @@
 Source table ``InvoiceTransactions`` (InvoiceNumber, TransactionId, Amount, InvoiceDate; stream
 NEW_AND_OLD_IMAGES). Target table ``$INVOICE_TOTAL_TABLE`` (default ``InvoiceTotal``): one item
 per invoice with ``Total`` = the exact sum of ``Amount`` over the invoice's current transactions,
-and ``UpdateDate``. Per-transaction watermarks (the exactly-once bookkeeping) live in
-``$INVOICE_LEDGER_TABLE`` (default ``InvoiceTotalLedger``, key ``pk``, TTL on ``expires``),
-which :func:`create_tables` creates. boto3 finds DynamoDB through ``AWS_ENDPOINT_URL``.
+and ``UpdateDate``. The exactly-once bookkeeping rides in the same items: a watermark per
+transaction written in the last day, as ``_w...`` attributes (one conditional write per invoice
+per batch). ``$INVOICE_LEDGER_TABLE`` (default ``InvoiceTotalLedger``, key ``pk``, TTL on
+``expires``), which :func:`create_tables` also creates, is where ``Ledger(table=...)``, the
+per-transaction ledger strategy, would keep them instead. ``$PARALLELIZATION_FACTOR`` (default 1)
+is the event source mapping's ParallelizationFactor. boto3 finds DynamoDB through
+``AWS_ENDPOINT_URL``.
 
 Unlike the tutorial's handler (``ADD Total :amount`` for every record), a MODIFY adds only the
 difference, a REMOVE subtracts, and a redelivered batch changes nothing.
@@ -18,7 +22,8 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from ddbstream.aggregate import Aggregator, DynamoDBSink, Ledger, Sum
+from ddbstream import BatchResponse
+from ddbstream.aggregate import Aggregator, DynamoDBSink, Sum
 
 SOURCE_TABLE = "InvoiceTransactions"
 
@@ -36,27 +41,28 @@ def ledger_table() -> str:
     return os.environ.get("INVOICE_LEDGER_TABLE", "InvoiceTotalLedger")
 
 
+def parallelization_factor() -> str:
+    return os.environ.get("PARALLELIZATION_FACTOR", "1")
+
+
 # --8<-- [start:aggregator]
 @lru_cache(maxsize=8)
-def _aggregator(total: str, ledger: str, endpoint: str | None) -> Aggregator:
+def _aggregator(total: str, factor: str, endpoint: str | None) -> Aggregator:
     return Aggregator(
-        group_by=lambda transaction: transaction["InvoiceNumber"],
+        group_by="InvoiceNumber",
         measures={"Total": Sum("Amount")},
-        sink=DynamoDBSink(
-            total,
-            key="InvoiceNumber",
-            updated_attribute="UpdateDate",
-            ledger=Ledger(table=ledger),
-        ),
+        sink=DynamoDBSink(total, key="InvoiceNumber", updated_attribute="UpdateDate"),
+        parallelization_factor=int(factor),
+        filter=FILTER_CRITERIA,
     )
 
 
 def aggregator() -> Aggregator:
-    """The aggregator for the current environment (tables and endpoint)."""
-    return _aggregator(total_table(), ledger_table(), os.environ.get("AWS_ENDPOINT_URL"))
+    """The aggregator for the current environment (table, ParallelizationFactor, endpoint)."""
+    return _aggregator(total_table(), parallelization_factor(), os.environ.get("AWS_ENDPOINT_URL"))
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> BatchResponse:
     """Lambda entry point: returns the partial batch response (ReportBatchItemFailures)."""
     return aggregator().handle(event, context)
 

@@ -2,13 +2,15 @@
 
 One table, ``$GAME_TABLE``, keys PK (S) and SK (S). A score item is ``PK=SCORE#<scoreId>,
 SK=USER#<userId>, Score (N)``; the handler keeps ``PK=USER#<userId>, SK=TOTAL, TotalScore (N)``
-= the exact sum of Score over the user's current score items. The exactly-once watermarks live in
-the same table as ``PK=LEDGER#<hash>, SK=WATERMARK`` items (TTL attribute ``expires``).
+= the exact sum of Score over the user's current score items. The exactly-once watermarks ride
+in the TOTAL items (``_w...`` attributes: one per score item changed in the last day), so each
+batch writes one item per user it touches. ``$PARALLELIZATION_FACTOR`` (default 1) is the event
+source mapping's ParallelizationFactor.
 
-The handler's own writes (TOTAL and LEDGER items) land in the same stream. The event source
-mapping's :data:`FILTER_CRITERIA` drops them, and the handler ignores them too (its ``where``
-only admits ``SCORE#`` items), so they are never counted and never cause a write: no loop, even
-when delivered without the filter.
+The handler's own writes (the TOTAL items) land in the same stream. The event source mapping's
+:data:`FILTER_CRITERIA` drops them, and the handler ignores them too (its ``where`` only admits
+``SCORE#`` items), so they are never counted and never cause a write: no loop, even when
+delivered without the filter.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import os
 from functools import lru_cache
 from typing import Any
 
-from ddbstream.aggregate import Aggregator, DynamoDBSink, Ledger, Sum
+from ddbstream import BatchResponse
+from ddbstream.aggregate import Aggregator, DynamoDBSink, Sum
 
 SCORE_PREFIX = "SCORE#"
 USER_PREFIX = "USER#"
@@ -32,9 +35,13 @@ def game_table() -> str:
     return os.environ.get("GAME_TABLE", "GameScores")
 
 
+def parallelization_factor() -> str:
+    return os.environ.get("PARALLELIZATION_FACTOR", "1")
+
+
 # --8<-- [start:aggregator]
 def is_score(image: Any) -> bool:
-    """True for score items (the only ones counted); TOTAL and LEDGER items are not."""
+    """True for score items (the only ones counted); TOTAL items are not."""
     pk, sk = image.get("PK"), image.get("SK")
     return (
         isinstance(pk, str)
@@ -53,21 +60,23 @@ def total_key(user: str) -> dict[str, str]:
 
 
 @lru_cache(maxsize=8)
-def _aggregator(table: str, endpoint: str | None) -> Aggregator:
+def _aggregator(table: str, factor: str, endpoint: str | None) -> Aggregator:
     return Aggregator(
         where=is_score,
         group_by=user_of,
         measures={"TotalScore": Sum("Score")},
-        sink=DynamoDBSink(table, key=total_key, ledger=Ledger(sort_key="SK")),
+        sink=DynamoDBSink(table, key=total_key),
+        parallelization_factor=int(factor),
+        filter=FILTER_CRITERIA,
     )
 
 
 def aggregator() -> Aggregator:
-    """The aggregator for the current environment (table and endpoint)."""
-    return _aggregator(game_table(), os.environ.get("AWS_ENDPOINT_URL"))
+    """The aggregator for the current environment (table, ParallelizationFactor, endpoint)."""
+    return _aggregator(game_table(), parallelization_factor(), os.environ.get("AWS_ENDPOINT_URL"))
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> BatchResponse:
     """Lambda entry point: returns the partial batch response (ReportBatchItemFailures)."""
     return aggregator().handle(event, context)
 
@@ -170,8 +179,6 @@ def _table(client: Any) -> str:
     rows = []
     for item in client.scan(TableName=game_table(), ConsistentRead=True)["Items"]:
         pk, sk = item["PK"]["S"], item["SK"]["S"]
-        if pk.startswith("LEDGER#"):
-            pk = pk[:15] + "..."
         value = item.get("Score", item.get("TotalScore", {})).get("N", "")
         rows.append(f"  {pk:<18} | {sk:<10} | {value}")
     header = f"  {'PK':<18} | {'SK':<10} | Score / TotalScore"

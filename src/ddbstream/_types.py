@@ -76,8 +76,8 @@ class Condition(Protocol):
     """What a route, a tumbling window or an aggregator's ``where`` accepts as a condition: an
     object that says whether a record matches. Filter expressions (``event_name == "INSERT"``),
     local predicates (``changed("status")``), ``Filter`` and ``FilterCriteria`` are conditions;
-    so is any object with this method. A plain ``(record) -> bool`` function is accepted too
-    (:data:`RecordPredicate`).
+    so is any object with a ``matches(record) -> bool`` method. A plain ``(record) -> bool``
+    function is accepted too (:data:`RecordPredicate`).
 
     Example:
         >>> from ddbstream import Condition
@@ -85,8 +85,11 @@ class Condition(Protocol):
         >>> condition: Condition = event_name == "INSERT"
     """
 
-    def matches(self, record: StreamRecord[Any], /) -> bool:
-        """True when ``record`` satisfies the condition."""
+    @property
+    def matches(self) -> Callable[[StreamRecord[Any]], bool]:
+        """A function that is true when a record satisfies the condition: a method
+        ``matches(self, record) -> bool`` fits, and so does a property returning such a function
+        (as filter expressions do, so a loop can fetch it once)."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from botocore.exceptions import ClientError, ConnectionClosedError
@@ -9,9 +10,11 @@ from hypothesis import strategies as st
 
 from ._simulate import Crash
 
+WRITES = ("TransactWriteItems", "UpdateItem")
+
 
 class Faults:
-    """botocore event hooks injecting faults into TransactWriteItems / UpdateItem calls."""
+    """botocore event hooks injecting faults into the client's requests (writes by default)."""
 
     def __init__(
         self,
@@ -20,19 +23,24 @@ class Faults:
         budget: int,
         *,
         script: list[str] | None = None,
+        operations: Iterable[str] = WRITES,
+        code: str = "ThrottlingException",
     ) -> None:
         """Faults drawn from ``data`` (up to ``budget``), or taken in order from ``script``
         (entries like ``"before:fault"``, ``"after:crash"``, ``"after:ok"``)."""
         self.data, self.left, self.client = data, budget, client
         self.script = list(script or [])
+        self.operations = tuple(operations)
+        self.code = code
         self.calls = 0
+        self.sent: list[str] = []
         for event in ("before-call", "after-call"):
-            for op in ("TransactWriteItems", "UpdateItem"):
+            for op in self.operations:
                 client.meta.events.register(f"{event}.dynamodb.{op}", getattr(self, event[:-5]))
 
     def close(self) -> None:
         for event in ("before-call", "after-call"):
-            for op in ("TransactWriteItems", "UpdateItem"):
+            for op in self.operations:
                 name = f"{event}.dynamodb.{op}"
                 self.client.meta.events.unregister(name, getattr(self, event[:-5]))
 
@@ -48,12 +56,13 @@ class Faults:
             self.left -= 1
         return kind
 
-    def before(self, **_: Any) -> None:
+    def before(self, model: Any = None, **_: Any) -> None:
         self.calls += 1
+        self.sent.append(getattr(model, "name", "?"))
         kind = self._draw("before")
         if kind == "fault":
-            error = {"Error": {"Code": "ThrottlingException", "Message": "injected"}}
-            raise ClientError(error, "TransactWriteItems")
+            error = {"Error": {"Code": self.code, "Message": "injected"}}
+            raise ClientError(error, getattr(model, "name", "?"))
         if kind == "crash":
             raise Crash("before the write")
 

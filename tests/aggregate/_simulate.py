@@ -114,7 +114,7 @@ def deliver(
 
 def fault_hook(data: st.DataObject, budget: int) -> Callable[[Any, str], None]:
     """A sink fault hook drawing faults until ``budget`` runs out."""
-    from ddbstream.aggregate import TransientError
+    from ddbstream import TransientError
 
     left = [budget]
 

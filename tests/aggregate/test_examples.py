@@ -1,6 +1,8 @@
 """examples/invoice_totals and examples/score_totals on DynamoDB Local: the fixed contracts
-(handler, FILTER_CRITERIA, create_tables, env names, template.yaml), exact totals from the real
-stream under redelivery and injected faults, and no self-counting or loop in the single table."""
+(handler, FILTER_CRITERIA, create_tables, env names, PARALLELIZATION_FACTOR, template.yaml),
+exact totals from the real stream under redelivery and injected faults, exact totals through
+delivery schedules (ParallelizationFactor 1, and 2 or 3 with lanes delivered concurrently), and
+no self-counting or loop in the single table."""
 
 from __future__ import annotations
 
@@ -114,7 +116,11 @@ def test_invoice_tutorial_totals_are_exact_and_redelivery_changes_nothing(
     item = dynamodb_client.get_item(
         TableName=invoice.total_table(), Key={"InvoiceNumber": {"S": "ABC"}}
     )["Item"]
-    assert set(item) == {"InvoiceNumber", "Total", "UpdateDate"}
+    assert {name for name in item if not name.startswith("_")} == {
+        "InvoiceNumber",
+        "Total",
+        "UpdateDate",
+    }
     _put_transaction(dynamodb_client, "ABC", "T1", "150")
     dynamodb_client.delete_item(
         TableName="InvoiceTransactions",
@@ -161,7 +167,7 @@ def test_invoice_partial_failure_reports_the_lowest_unapplied_record(
     records = read_stream(dynamodbstreams_client, table_name="InvoiceTransactions")
     sink = invoice.aggregator().sink
     monkeypatch.setattr(sink, "_retry", type(sink.retry)(attempts=2, base=0.0))
-    faults = Faults(sink.client, None, 0, script=["after:ok", *["before:fault"] * 2])
+    faults = Faults(sink.client, None, 0, script=["after:ok", *["before:fault"] * 500])
     try:
         response = invoice.handler({"Records": records}, None)
     finally:
@@ -263,7 +269,7 @@ def test_score_filter_passes_only_score_items(
     criteria = FilterCriteria.from_dict(game.FILTER_CRITERIA)
     passed = [r["dynamodb"]["Keys"]["PK"]["S"] for r in records if criteria.matches(r)]
     assert passed == ["SCORE#1"]
-    assert len(records) == 3  # the score, the user's TOTAL, one LEDGER watermark
+    assert len(records) == 2  # the score and the user's TOTAL (its watermarks ride in it)
 
 
 @pytest.mark.parametrize("name", ["invoice_totals", "score_totals"])
@@ -318,7 +324,8 @@ def test_run_demo_prints_the_tutorial_tables(
         assert text.count("the runner read") == 4  # every step goes through the local runner
         text = game.run_demo(dynamodb_client, dynamodbstreams_client)
         assert "USER#alice         | TOTAL      | 95" in text
-        assert "5 filtered out" in text  # the FILTER_CRITERIA kept the handler's own writes out
+        # the FILTER_CRITERIA kept the handler's own writes (two TOTAL items) out
+        assert "read 5 stream records, 2 filtered out" in text
         assert json.dumps(text)  # printable
     finally:
         _drop(
@@ -341,3 +348,217 @@ def test_doc_examples_answer_their_recorded_responses(name: str) -> None:
     event = json.loads((folder / f"{name}_event.json").read_text())
     expected = json.loads((folder / f"{name}_response.json").read_text())
     assert module.handler(event, None) == expected
+
+
+@pytest.mark.parametrize("name", ["invoice_totals", "score_totals"])
+@pytest.mark.parametrize("factor", [None, "1", "4"])
+def test_the_handler_declares_the_mappings_parallelization_factor(
+    name: str, factor: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if factor is None:
+        monkeypatch.delenv("PARALLELIZATION_FACTOR", raising=False)
+    else:
+        monkeypatch.setenv("PARALLELIZATION_FACTOR", factor)
+    monkeypatch.setenv("GAME_TABLE", f"Game-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("INVOICE_TOTAL_TABLE", f"InvoiceTotal-{uuid.uuid4().hex[:8]}")
+    aggregator = _load(name).aggregator()
+    assert aggregator.parallelization_factor == int(factor or "1")
+    assert aggregator.filter is not None
+
+
+@pytest.mark.parametrize("name", ["invoice_totals", "score_totals"])
+def test_the_template_sets_the_factor_and_the_variable_from_one_parameter(name: str) -> None:
+    text = (EXAMPLES / name / "template.yaml").read_text()
+    assert "Parameters:\n  ParallelizationFactor:\n    Type: Number\n    Default: 1" in text
+    assert "            ParallelizationFactor: !Ref ParallelizationFactor" in text
+    assert "          PARALLELIZATION_FACTOR: !Ref ParallelizationFactor" in text
+
+
+def test_a_bad_parallelization_factor_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ddbstream import UsageError
+
+    monkeypatch.setenv("PARALLELIZATION_FACTOR", "11")
+    monkeypatch.setenv("INVOICE_TOTAL_TABLE", f"InvoiceTotal-{uuid.uuid4().hex[:8]}")
+    with pytest.raises(UsageError, match="parallelization_factor"):
+        _load("invoice_totals").aggregator()
+
+
+class _LaneFaults:
+    """Per-thread faults on the example's client: a delivery's crash after N landed writes (as
+    the schedule says), and, drawn ahead of time, throttled writes and lost answers."""
+
+    def __init__(self, client: Any, seed: int) -> None:
+        import random
+        import threading
+
+        self.client, self.local = client, threading.local()
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        for when in ("before", "after"):
+            for op in ("UpdateItem", "TransactWriteItems"):
+                client.meta.events.register(f"{when}-call.dynamodb.{op}", getattr(self, when))
+
+    def close(self) -> None:
+        for when in ("before", "after"):
+            for op in ("UpdateItem", "TransactWriteItems"):
+                self.client.meta.events.unregister(
+                    f"{when}-call.dynamodb.{op}", getattr(self, when)
+                )
+
+    def arm(self, writes: int | None) -> None:
+        self.local.armed = writes
+
+    def _roll(self) -> float:
+        with self.lock:
+            return self.random.random()
+
+    def before(self, **_: Any) -> None:
+        from botocore.exceptions import ClientError
+
+        if getattr(self.local, "armed", None) == 0:
+            self.local.armed = None
+            raise Crash("the function died before its first write")
+        if self._roll() < 0.1:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "Op")
+
+    def after(self, **_: Any) -> None:
+        from botocore.exceptions import ConnectionClosedError
+
+        armed = getattr(self.local, "armed", None)
+        if armed is not None:
+            self.local.armed = armed - 1
+            if armed - 1 == 0:
+                self.local.armed = None
+                raise Crash("the function died after its write landed")
+        if self._roll() < 0.1:
+            raise ConnectionClosedError(endpoint_url="http://lost")  # landed, answer lost
+
+
+def _deliver_concurrently(schedule: Any, handler: Any, faults: _LaneFaults) -> None:
+    """Each lane's deliveries in order in a thread of its own, the lanes at the same time (what
+    Lambda does with ParallelizationFactor > 1: per-item order, no order across lanes)."""
+    import threading
+
+    lanes: dict[int, list[Any]] = {}
+    for delivery in schedule:
+        lanes.setdefault(delivery.lane, []).append(delivery)
+    errors: list[BaseException] = []
+
+    def run(deliveries: list[Any]) -> None:
+        try:
+            for delivery in deliveries:
+                batch = list(delivery.batch)
+                if delivery.fail_at is not None:
+                    batch = batch[: delivery.fail_at]
+                faults.arm(delivery.crash_after_writes)
+                try:
+                    response = handler({"Records": batch}, None)
+                    assert isinstance(response["batchItemFailures"], list)
+                except Crash:
+                    pass
+                finally:
+                    faults.arm(None)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in lanes.values()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+
+
+def _histories(name: str, token: str) -> Any:
+    """Histories of the example's source table whose groups carry ``token`` (so that examples
+    share one target table and still compare their own totals)."""
+    from hypothesis import strategies as st
+
+    from ddbstream.testing.strategies import change_histories
+
+    if name == "invoice_totals":
+        keys = st.fixed_dictionaries(
+            {
+                "InvoiceNumber": st.sampled_from([f"{token}-1", f"{token}-2"]),
+                "TransactionId": st.sampled_from("abcd"),
+            }
+        )
+        values = st.fixed_dictionaries(
+            {"Amount": st.integers(-999, 999).map(lambda n: Decimal(n).scaleb(-2))}
+        )
+        table = "InvoiceTransactions"
+    else:
+        keys = st.fixed_dictionaries(
+            {
+                "PK": st.sampled_from([f"SCORE#{token}-{n}" for n in range(3)]),
+                "SK": st.sampled_from([f"USER#{token}-a", f"USER#{token}-b"]),
+            }
+        )
+        values = st.fixed_dictionaries({"Score": st.integers(0, 100).map(Decimal)})
+        table = "Game"
+    return change_histories(keys=keys, attributes=values, max_changes=25, table_name=table)
+
+
+def _expected(name: str, final_table: Any) -> dict[str, Decimal]:
+    expected: dict[str, Decimal] = {}
+    for item in final_table.values():
+        if name == "invoice_totals":
+            group, value = item["InvoiceNumber"], item["Amount"]
+        else:
+            group, value = f"USER#{item['SK'].removeprefix('USER#')}", item["Score"]
+        expected[group] = expected.get(group, Decimal(0)) + value
+    return {g: v for g, v in expected.items() if v}
+
+
+@pytest.mark.parametrize("name", ["invoice_totals", "score_totals"])
+def test_the_examples_stay_exact_through_any_delivery_under_faults(
+    dynamodb_env: Any, dynamodb_client: Any, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    """ParallelizationFactor 1 (duplicates, replays, partial failures, crashes between writes,
+    lost answers, throttling) and 2 or 3 (the same, lanes delivered at the same time)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from ddbstream.testing.strategies import deliveries
+
+    suffix = uuid.uuid4().hex[:8]
+    monkeypatch.setenv("INVOICE_TOTAL_TABLE", f"InvoiceTotal-{suffix}")
+    monkeypatch.setenv("INVOICE_LEDGER_TABLE", f"InvoiceTotalLedger-{suffix}")
+    monkeypatch.setenv("GAME_TABLE", f"Game-{suffix}")
+    module = _load(name)
+    if name == "invoice_totals":
+        _drop(dynamodb_client, module.SOURCE_TABLE)
+    module.create_tables(dynamodb_client)
+
+    @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(data=st.data(), factor=st.integers(1, 3), seed=st.integers(0, 2**16))
+    def check(data: st.DataObject, factor: int, seed: int) -> None:
+        monkeypatch.setenv("PARALLELIZATION_FACTOR", str(factor))
+        token = uuid.uuid4().hex[:8]
+        history = data.draw(_histories(name, token))
+        schedule = data.draw(
+            deliveries(
+                history.records, parallelization_factor=factor, max_faults=6, bisect_on_error=True
+            )
+        )
+        aggregator = module.aggregator()
+        assert aggregator.parallelization_factor == factor
+        faults = _LaneFaults(aggregator.sink.client, seed)
+        try:
+            _deliver_concurrently(schedule, module.handler, faults)
+        finally:
+            faults.close()
+        got = {
+            (g if isinstance(g, str) else g[0]): next(iter(v.values()))
+            for g, v in aggregator.snapshot().items()
+        }
+        mine = {g: v for g, v in got.items() if token in g}
+        assert mine == _expected(name, history.final_table)
+
+    try:
+        check()
+    finally:
+        if name == "invoice_totals":
+            _drop(dynamodb_client, module.SOURCE_TABLE, module.total_table(), module.ledger_table())
+        else:
+            _drop(dynamodb_client, module.game_table())

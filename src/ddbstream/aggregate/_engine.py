@@ -1,268 +1,228 @@
-"""The engine: one batch of records in, exact group totals in the sink, a AggregateResult out.
+"""One batch of records in, exact group totals in the sink, an :class:`AggregateResult` out.
 
-1. Each record becomes a :class:`~ddbstream.aggregate._delta.Change`; a record that cannot be
-   aggregated fails its whole item for this batch (its later records must not overtake it).
-2. Changes become per-item units, packed into transactions (``_plan``). Transactions that touch
-   disjoint items and groups form waves; a wave's transactions are committed concurrently (up to
-   the sink's ``concurrency``), waves one after the other.
-3. Each transaction is committed optimistically (no reads). When a watermark condition fails,
-   the stored watermark says which records an earlier delivery already applied: they are
-   dropped and the transaction is rebuilt and retried. Transient errors are retried with
-   jittered backoff; a group whose value cannot be stored fails the units that touch it.
+1. Each record's effect is computed by the spec. A record that cannot be aggregated fails, and
+   the later records of its source item in the batch wait (not attempted): applying them first
+   would set the item's watermark past it, and its effect would be lost on redelivery.
+2. Each (record, group) pair with a non-zero delta becomes a part in the record's lane (its
+   source item, in the aggregator's namespace), and the exactly-once core (``_settle``) applies
+   the parts: one write per touched group (more only when a group has more lanes than one write
+   may carry), coalesced, with a watermark per lane.
+3. What happened to every record becomes the result, the log lines and the metrics.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .._errors import AggregationError, DDBStreamError
+from .._errors import AggregationError, DataError, DDBStreamError, UsageError
+from .._observe import BatchSummary, MetricsSink, log_batch, log_record_failure, record_age_ms
 from .._records import StreamRecord
-from ._delta import Change, ItemId, change_of
-from ._plan import Unit, pack, transaction, units_of, waves
+from ._marks import lane_of
 from ._result import AggregateResult
-from ._sink import GroupRejected, Sink, TransientError
+from ._settle import NO_DEADLINE, Deadline, Outcome, Part, Tally, Write, settle
+from ._sink import GroupDelta, Sink
+from ._spec import AggregateSpec
 
-if TYPE_CHECKING:
-    from ._spec import Aggregator
+__all__ = ["SinkWriter", "coalescer", "report", "run", "settle_in"]
 
-__all__ = ["commit_units", "run"]
+log = logging.getLogger("ddbstream.aggregate")
 
-
-@dataclass(slots=True)
-class _Ledger:
-    """Bookkeeping of one run: which record indexes ended up where."""
-
-    identifiers: list[str]
-    failed: set[int] = field(default_factory=set)
-    not_attempted: set[int] = field(default_factory=set)
-    errors: list[DDBStreamError] = field(default_factory=list)
-    failed_items: set[ItemId] = field(default_factory=set)
-    transactions: int = 0
-    duplicates: int = 0
-
-    def fail(self, units: Sequence[Unit], error: DDBStreamError, *, attempted: bool) -> None:
-        target = self.failed if attempted else self.not_attempted
-        for unit in units:
-            self.failed_items.add(unit.item)
-            target.update(c.index for c in unit.changes)
-        self.errors.append(error)
-
-    def merge(self, other: _Ledger) -> None:
-        """Add the bookkeeping of a chunk committed on its own (concurrently)."""
-        self.failed |= other.failed
-        self.not_attempted |= other.not_attempted
-        self.errors.extend(other.errors)
-        self.failed_items |= other.failed_items
-        self.transactions += other.transactions
-        self.duplicates += other.duplicates
-
-    def result(self) -> AggregateResult:
-        ids = self.identifiers
-        bad = self.failed | self.not_attempted
-        return AggregateResult(
-            processed=tuple(ids[i] for i in range(len(ids)) if i not in bad),
-            failed=tuple(ids[i] for i in sorted(self.failed)),
-            not_attempted=tuple(ids[i] for i in sorted(self.not_attempted - self.failed)),
-            errors=tuple(self.errors),
-            transactions=self.transactions,
-            duplicates=self.duplicates,
-            unapplied=tuple(ids[i] for i in sorted(bad)),
-        )
+ItemId = tuple[str, tuple[tuple[str, str], ...]]
 
 
-def _changes(spec: Aggregator, records: Sequence[StreamRecord[Any]], book: _Ledger) -> list[Change]:
-    changes: list[Change] = []
-    bad_items: dict[ItemId, DDBStreamError] = {}
+class SinkWriter:
+    """A sink as the exactly-once core's writer, for one spec."""
+
+    def __init__(self, spec: AggregateSpec[Any], sink: Sink) -> None:
+        self.spec, self.sink = spec, sink
+
+    def commit(self, writes: Sequence[Write[GroupDelta]]) -> Sequence[Outcome]:
+        return self.sink.commit(self.spec, writes)
+
+
+def _parts(
+    spec: AggregateSpec[Any], records: Sequence[StreamRecord[Any]], namespace: str, tally: Tally
+) -> list[Part[GroupDelta]]:
+    parts: list[Part[GroupDelta]] = []
+    blocked: dict[ItemId, DDBStreamError] = {}
+    last: dict[ItemId, int] = {}
     for index, record in enumerate(records):
         try:
             item: ItemId = (record.table_name or "", record.item_key)
         except DDBStreamError as exc:
-            # Without a key the item is unknown: this record and everything after it wait.
-            book.failed.add(index)
-            book.not_attempted.update(range(index + 1, len(records)))
-            book.errors.append(exc)
+            # Without its key the item is unknown: this record and every later one wait.
+            tally.fail([index], exc)
+            tally.skip(range(index + 1, len(records)), exc)
             break
-        if item in bad_items:
-            book.failed.add(index)
+        if item in blocked:
+            tally.skip([index], blocked[item])
+            continue
+        sequence = int(record.sequence_number)
+        if item in last and sequence <= last[item]:
+            if sequence == last[item]:
+                continue  # the same record twice in one batch: it counts once
+            error = AggregationError(
+                f"this record of the item comes after one with a later SequenceNumber "
+                f"({last[item]}): exact aggregates need each item's records in stream order, "
+                "as Lambda delivers a DynamoDB stream (not a replay tool or Kinesis)",
+                event_id=_event_id(record),
+                sequence_number=record.sequence_number,
+            )
+            tally.fail([index], error)
+            blocked[item] = error
             continue
         try:
-            changes.append(change_of(spec, record, index, item=item))
+            effect = spec.effect(record)
         except DDBStreamError as exc:
-            bad_items[item] = exc
-            book.failed.add(index)
-            book.errors.append(exc)
-    kept = []
-    for change in changes:
-        if change.item in bad_items:
-            book.failed.add(change.index)
-        else:
-            kept.append(change)
-    return kept
-
-
-def _inline(sink: Sink) -> bool:
-    """True when the sink keeps watermarks inside the group items (``GroupLedger``)."""
-    return bool(sink.exactly_once and getattr(sink, "inline_marks", False))
-
-
-def _drop_applied(units: list[Unit], conflicts: dict[ItemId, int], book: _Ledger) -> list[Unit]:
-    out = []
-    for unit in units:
-        stored = conflicts.get(unit.item)
-        if stored is None:
-            out.append(unit)
+            tally.fail([index], exc)
+            blocked[item] = exc
             continue
-        remaining = [c for c in unit.changes if c.sequence > stored]
-        book.duplicates += len(unit.changes) - len(remaining)
-        if remaining:
-            groups = frozenset(g for c in remaining for g in c.deltas)
-            out.append(Unit(unit.item, remaining, groups))
-    return out
+        last[item] = sequence
+        if effect.filtered:
+            tally.filtered.add(index)
+        lane = lane_of(namespace, *item)
+        for group, delta in effect.deltas.items():
+            parts.append(Part(group, lane, sequence, index, dict(delta)))
+    return parts
 
 
-def _commit_chunk(
-    spec: Aggregator,
+def coalescer(spec: AggregateSpec[Any]) -> Callable[[Sequence[Part[GroupDelta]]], GroupDelta]:
+    """The effect of a chunk of one target's parts: their deltas merged (possibly ``{}``, when
+    they cancel out: the write still carries the lanes' watermarks)."""
+
+    def coalesce(parts: Sequence[Part[GroupDelta]]) -> GroupDelta:
+        target = parts[0].target
+        return spec.merge({target: p.effect} for p in parts).get(target, {})
+
+    return coalesce
+
+
+def settle_in(
+    spec: AggregateSpec[Any],
     sink: Sink,
-    chunk: list[Unit],
-    book: _Ledger,
-    sleep: Callable[[float], None],
-) -> bool:
-    """Commit one chunk; False when retries ran out (the caller stops the batch)."""
-    inline = _inline(sink)
-    marks = sink.exactly_once and not inline
-    attempt = 0
-    rounds = 0
-    while chunk:
-        rounds += 1
-        try:
-            tx = transaction(spec, chunk, marks=marks, inline=inline)
-            if not tx.actions:
-                return True
-            conflicts = sink.commit(spec, tx)
-        except TransientError as exc:
-            if attempt + 1 >= sink.retry.attempts:
-                book.fail(chunk, exc, attempted=True)
-                return False
-            sleep(sink.retry.delay(attempt))
-            attempt += 1
-            continue
-        except GroupRejected as exc:
-            rejected = [u for u in chunk if u.groups & exc.groups]
-            if len(rejected) > 1 and len(exc.groups) > 1:
-                # The sink could not say which group: bisect to isolate the bad units.
-                half = len(chunk) // 2
-                if not _commit_chunk(spec, sink, chunk[:half], book, sleep):
-                    book.fail(chunk[half:], book.errors[-1], attempted=False)
-                    return False
-                return _commit_chunk(spec, sink, chunk[half:], book, sleep)
-            book.fail(rejected or chunk, AggregationError(exc.reason), attempted=True)
-            chunk = [u for u in chunk if u not in rejected] if rejected else []
-            continue
-        if not conflicts:
-            book.transactions += 1
-            return True
-        if rounds > len(chunk) + sink.retry.attempts:  # pragma: no cover - defensive
-            book.fail(chunk, AggregationError("watermark conflicts did not settle"), attempted=True)
-            return True
-        chunk = _drop_applied(chunk, conflicts, book)
-    return True
-
-
-def _commit_wave(
-    spec: Aggregator,
-    sink: Sink,
-    runs: list[list[Unit]],
-    book: _Ledger,
-    sleep: Callable[[float], None],
-) -> DDBStreamError | None:
-    """Commit chunks that touch disjoint items and groups, concurrently when there are several;
-    the error that stopped one of them, if retries ran out."""
-    if len(runs) == 1:
-        ok = _commit_chunk(spec, sink, runs[0], book, sleep)
-        return None if ok else book.errors[-1]
-    from concurrent.futures import ThreadPoolExecutor
-
-    books = [_Ledger(book.identifiers) for _ in runs]
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        futures = [
-            pool.submit(_commit_chunk, spec, sink, run, sub, sleep)
-            for run, sub in zip(runs, books, strict=True)
-        ]
-    stopped: DDBStreamError | None = None
-    for future, sub in zip(futures, books, strict=True):
-        future.result()  # a crash in any chunk is the handler's crash (the others have ended)
-        book.merge(sub)
-    for future, sub in zip(futures, books, strict=True):
-        if not future.result():
-            stopped = sub.errors[-1]
-    return stopped
-
-
-def _commit_units(
-    spec: Aggregator,
-    sink: Sink,
-    units: list[Unit],
-    book: _Ledger,
-    sleep: Callable[[float], None],
-) -> None:
-    inline = _inline(sink)
-    width = max(1, int(getattr(sink, "concurrency", 1)))
-    chunks = pack(
-        units,
-        max_actions=sink.max_actions,
-        marks=sink.exactly_once and not inline,
-        max_items=getattr(sink, "max_items", None) if inline else None,
-        separate_groups=width > 1,
-    )
-    planned = waves(chunks, width=width)
-    for position, wave in enumerate(planned):
-        runs = []
-        for chunk in wave:
-            live = [u for u in chunk if u.item not in book.failed_items]
-            skipped = [u for u in chunk if u.item in book.failed_items]
-            if skipped:
-                book.fail(
-                    skipped,
-                    AggregationError("an earlier part of this item failed"),
-                    attempted=False,
-                )
-            runs.append(live)
-        stopped = _commit_wave(spec, sink, runs, book, sleep)
-        if stopped is not None:
-            rest = [u for later in planned[position + 1 :] for chunk in later for u in chunk]
-            if rest:
-                book.fail(rest, stopped, attempted=False)
-            return
-
-
-def commit_units(
-    spec: Aggregator,
-    sink: Sink,
-    units: list[Unit],
+    parts: Sequence[Part[GroupDelta]],
+    tally: Tally,
     *,
-    identifiers: Sequence[str],
+    deadline: Deadline = NO_DEADLINE,
     sleep: Callable[[float], None] = time.sleep,
-) -> AggregateResult:
-    """Commit prepared units (their changes' ``index`` points into ``identifiers``)."""
-    book = _Ledger(list(identifiers))
-    _commit_units(spec, sink, units, book, sleep)
-    return book.result()
+) -> None:
+    """Apply ``parts`` to ``sink`` through the exactly-once core, as ``spec`` coalesces them."""
+    settle(
+        parts,
+        writer=SinkWriter(spec, sink),
+        coalesce=coalescer(spec),
+        max_lanes=sink.lanes_per_write(spec),
+        retry=sink.retry,
+        tally=tally,
+        deadline=deadline,
+        sleep=sleep,
+    )
 
 
 def run(
-    spec: Aggregator,
+    spec: AggregateSpec[Any],
     sink: Sink,
     records: Sequence[StreamRecord[Any]],
     *,
+    namespace: str,
+    deadline: Deadline = NO_DEADLINE,
     sleep: Callable[[float], None] = time.sleep,
 ) -> AggregateResult:
-    """Aggregate ``records`` (one delivery, in delivery order) into ``sink``."""
-    book = _Ledger([r.item_identifier for r in records])
-    changes = _changes(spec, records, book)
-    marks = sink.exactly_once and not _inline(sink)
-    max_groups = max(1, sink.max_actions - (1 if marks else 0))
-    _commit_units(spec, sink, units_of(changes, max_groups=max_groups), book, sleep)
-    return book.result()
+    """Aggregate ``records`` (one delivery, in delivery order) into ``sink``.
+
+    Raises:
+        UsageError: Kinesis records into an exactly-once sink (Kinesis Data Streams for DynamoDB
+            may reorder and duplicate an item's changes, which no watermark can make exact).
+        DecodeError: a record has no item identifier (the whole batch must be retried).
+    """
+    started = time.perf_counter()
+    if sink.exactly_once and any(r.envelope == "kinesis" for r in records):
+        raise UsageError(
+            "Kinesis Data Streams for DynamoDB may deliver an item's changes out of order and "
+            "more than once, so its records cannot be aggregated exactly: read the table's "
+            "DynamoDB stream, or use an at-least-once sink (ledger=None)"
+        )
+    identifiers = [r.item_identifier for r in records]
+    tally = Tally(len(records))
+    parts = _parts(spec, records, namespace, tally)
+    live = [p for p in parts if p.index not in tally.failed and p.index not in tally.not_attempted]
+    settle_in(spec, sink, live, tally, deadline=deadline, sleep=sleep)
+    return _result(identifiers, tally, time.perf_counter() - started)
+
+
+def _result(identifiers: Sequence[str], tally: Tally, duration: float) -> AggregateResult:
+    bad = set(tally.failed) | set(tally.not_attempted)
+    errors: dict[int, DDBStreamError] = {}
+    for index in sorted(bad):
+        error = tally.failed.get(index) or tally.not_attempted[index]
+        errors.setdefault(id(error), error)
+    return AggregateResult(
+        processed=tuple(i for n, i in enumerate(identifiers) if n not in bad),
+        failed=tuple(identifiers[n] for n in sorted(tally.failed)),
+        not_attempted=tuple(
+            identifiers[n] for n in sorted(tally.not_attempted) if n not in tally.failed
+        ),
+        errors=tuple(errors.values()),
+        writes=tally.writes,
+        duplicates=tally.duplicates,
+        filtered=len(tally.filtered - bad),
+        deadline_reached=tally.deadline_reached,
+        duration=duration,
+        unapplied=tuple(identifiers[n] for n in sorted(bad)),
+        failures=tuple((identifiers[n], tally.failed[n]) for n in sorted(tally.failed)),
+    )
+
+
+def report(
+    result: AggregateResult,
+    records: Sequence[StreamRecord[Any]],
+    *,
+    metrics: MetricsSink | None,
+    function: str | None,
+) -> None:
+    """Log each failed record once (WARNING), the batch once (INFO), and publish metrics."""
+    by_id: dict[str, StreamRecord[Any]] = {r.item_identifier: r for r in records}
+    for identifier, error in result.failures:
+        record = by_id.get(identifier)
+        log_record_failure(
+            log,
+            event_id=_event_id(record) if record is not None else None,
+            sequence_number=record.sequence_number if record is not None else None,
+            item_identifier=identifier,
+            reason=error.reason if isinstance(error, DataError) else str(error),
+            exc=error if error.__cause__ is not None else None,  # a traceback only for a raise
+        )
+    if result.deadline_reached:
+        log.warning("stopped %d records before the Lambda deadline", len(result.not_attempted))
+    summary = BatchSummary(
+        component="aggregate",
+        records=len(records),
+        processed=len(result.processed),
+        failed=len(result.failed),
+        not_attempted=len(result.not_attempted),
+        filtered=result.filtered,
+        duration=result.duration,
+        record_age_ms=record_age_ms(_created(r) for r in records),
+        function=function,
+    )
+    log_batch(log, summary)
+    if metrics is not None:
+        metrics.publish(summary)
+
+
+def _created(record: StreamRecord[Any]) -> float | None:
+    try:
+        when = record.approximate_creation_time
+    except DDBStreamError:
+        return None
+    return None if when is None else when.timestamp()
+
+
+def _event_id(record: StreamRecord[Any] | None) -> str | None:
+    if record is None:
+        return None
+    value = record.lambda_record.get("eventID")
+    return value if isinstance(value, str) else None

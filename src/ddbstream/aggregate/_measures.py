@@ -9,11 +9,14 @@ A measure turns one item image into a *contribution* (``lift``) and folds contri
 * ``"monoid"`` (a commutative monoid, append-only): there is no inverse, so a retraction is an
   :class:`~ddbstream.AggregationError` unless the new contribution absorbs the old one
   (``combine(old, new) == new``: a Max that grows in place). :class:`Min` and :class:`Max`.
-* :class:`Latest` is a last-writer register: a monoid whose retractions are ignored, because a
-  delete does not un-write the last value written.
+* ``"register"`` (a last-writer register): retractions are ignored, because a delete does not
+  un-write the last value written. :class:`Latest`.
 
-Arithmetic uses :data:`DYNAMODB_CONTEXT` (38 significant digits, DynamoDB's exponent range) with
-every trap on, so an inexact or out-of-range result raises instead of rounding.
+A measure of an attribute the image lacks is an error for that record, naming the attribute and
+the attributes the image has, unless the measure says otherwise (``default=`` or
+``optional=True``). Arithmetic is exact: a result DynamoDB cannot store (more than 38 significant
+digits, or out of its range, the rule :func:`ddbstream.serialize` enforces) raises instead of
+rounding.
 """
 
 from __future__ import annotations
@@ -24,24 +27,36 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from typing_extensions import TypeVar
+
+from .._codec import EncodeError, serialize
 from .._errors import AggregationError
 
 __all__ = [
+    "ABSENT",
     "DYNAMODB_CONTEXT",
+    "Accessor",
+    "Additive",
     "Algebra",
-    "Average",
-    "Count",
-    "Latest",
-    "Max",
     "Measure",
-    "Min",
-    "Sum",
+    "OfAttribute",
+    "Sequenced",
+    "accessor_repr",
     "exact",
+    "number",
+    "options",
     "read_attribute",
+    "required",
 ]
 
-Algebra = Literal["group", "monoid"]
-Accessor = str | Callable[[Any], Any]
+Algebra = Literal["group", "monoid", "register"]
+
+In = TypeVar("In", contravariant=True, default=Any)
+S = TypeVar("S", default=Any)
+S_co = TypeVar("S_co", covariant=True, default=Any)
+
+#: How a measure reads its value: an attribute name, or a function of the image (or model).
+Accessor = str | Callable[[Any], object]
 
 #: DynamoDB's number rules as a decimal context: 38 digits, exponents -130..125, every trap on.
 DYNAMODB_CONTEXT = decimal.Context(
@@ -60,24 +75,15 @@ DYNAMODB_CONTEXT = decimal.Context(
     ],
 )
 # Wide enough that sums and differences of DynamoDB numbers are always exact; the result is
-# then checked against DynamoDB's rules (trailing zeros are not significant: 1.2E+38 is fine).
+# then checked against DynamoDB's rules, which live in the codec.
 _EXACT = decimal.Context(
     prec=400,
     Emin=-999_999,
     Emax=999_999,
     traps=[decimal.Inexact, decimal.InvalidOperation, decimal.Overflow, decimal.DivisionByZero],
 )
-_MAX_DIGITS = 38
-
-
-def _fits(value: Decimal) -> bool:
-    if not value:
-        return True
-    digits = value.as_tuple().digits
-    significant = len(digits)
-    while significant > 1 and digits[significant - 1] == 0:
-        significant -= 1
-    return significant <= _MAX_DIGITS and -130 <= value.adjusted() <= 125
+ABSENT: Any = object()
+_SHOWN_NAMES = 12
 
 
 def exact(operation: Callable[[], Decimal], what: str) -> Decimal:
@@ -86,6 +92,11 @@ def exact(operation: Callable[[], Decimal], what: str) -> Decimal:
     Raises:
         AggregationError: the exact result has more than 38 significant digits or is out of
             DynamoDB's range (1E-130 to 9.99E+125 in magnitude).
+
+    Example:
+        >>> from decimal import Decimal
+        >>> exact(lambda: Decimal("0.1") + Decimal("0.2"), "a sum")
+        Decimal('0.3')
     """
     with decimal.localcontext(_EXACT):
         try:
@@ -94,348 +105,189 @@ def exact(operation: Callable[[], Decimal], what: str) -> Decimal:
             raise AggregationError(
                 f"{what} is not an exact decimal: {type(exc).__name__}"
             ) from None
-    if not _fits(result):
+    if not result:
+        return Decimal(0)  # a zero's exponent carries nothing and must not grow without bound
+    try:
+        serialize(result)
+    except EncodeError as exc:
         raise AggregationError(
-            f"{what} = {result} does not fit a DynamoDB number (38 significant digits, "
-            "magnitude 1E-130..9.99E+125); totals are never rounded"
-        )
+            f"{what} = {result:.6E} cannot be stored exactly ({exc.reason}); totals are never "
+            "rounded"
+        ) from None
     return result
 
 
-def read_attribute(image: Any, accessor: Accessor) -> Any:
-    """Read one value from an image (a Mapping or a model instance); ``None`` when absent."""
+def _names(image: object) -> str:
+    if isinstance(image, Mapping):
+        names = sorted(str(k) for k in image)
+    else:
+        fields = getattr(type(image), "model_fields", None) or getattr(image, "__dict__", {})
+        names = sorted(str(k) for k in fields)
+    shown = ", ".join(names[:_SHOWN_NAMES])
+    more = len(names) - _SHOWN_NAMES
+    return (shown + (f", ... ({more} more)" if more > 0 else "")) or "none"
+
+
+def read_attribute(image: object, accessor: Accessor) -> object:
+    """Read one value from an image (a Mapping or a model instance).
+
+    Returns ``None`` when the attribute is absent or NULL.
+
+    Example:
+        >>> read_attribute({"Amount": 3}, "Amount"), read_attribute({}, "Amount")
+        (3, None)
+    """
+    value = _read(image, accessor)
+    return None if value is ABSENT else value
+
+
+def _read(image: object, accessor: Accessor) -> object:
     if callable(accessor):
         return accessor(image)
     if isinstance(image, Mapping):
-        return image.get(accessor)
-    return getattr(image, accessor, None)
+        value = image.get(accessor, ABSENT)
+    else:
+        value = getattr(image, accessor, ABSENT)
+    return ABSENT if value is None else value
 
 
-def _number(image: Any, accessor: Accessor, measure: str) -> Decimal | None:
-    value = read_attribute(image, accessor)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        raise AggregationError(
-            f"{measure} needs a number, got {type(value).__name__} {value!r}",
-            path=(accessor if isinstance(accessor, str) else getattr(accessor, "__name__", "?"),),
-        )
-    return exact(lambda: Decimal(value), f"{measure} input {value!r}")
-
-
-def _accessor_repr(accessor: Accessor) -> str:
+def accessor_repr(accessor: Accessor) -> str:
+    """How a measure's repr shows its accessor."""
     return repr(accessor) if isinstance(accessor, str) else getattr(accessor, "__name__", "<fn>")
 
 
-@runtime_checkable
-class Measure(Protocol):
-    """What a user measure implements (structural: no base class to inherit).
+def required(
+    image: object, accessor: Accessor, measure: str, *, default: object, optional: bool
+) -> object:
+    """The measured value; :data:`ABSENT` when an absent value contributes nothing.
 
-    ``algebra`` states what the measure needs: ``"group"`` for an abelian group (``zero``,
-    ``combine``, ``inverse``; deltas of updates and deletes are exact) or ``"monoid"`` for a
-    commutative monoid (append-only; a retraction raises unless the new value absorbs the old).
-    ``combine`` must be associative and commutative: records are coalesced in any order.
-    States must be JSON-safe through ``dump``/``load`` for tumbling windows.
+    Raises:
+        AggregationError: the attribute is absent (or NULL), without ``default`` or
+            ``optional``; the message names it and the attributes the image has.
+    """
+    value = _read(image, accessor)
+    if value is not ABSENT:
+        return value
+    if default is not None:
+        return default
+    if optional:
+        return ABSENT
+    what = repr(accessor) if isinstance(accessor, str) else f"{accessor_repr(accessor)}()"
+    raise AggregationError(
+        f"{measure} reads {what}, which this image lacks (it has: {_names(image)}); pass "
+        "default=... or optional=True if the attribute may be absent",
+        path=(accessor,) if isinstance(accessor, str) else (),
+    )
+
+
+def number(
+    image: object, accessor: Accessor, measure: str, *, default: object, optional: bool
+) -> Decimal | None:
+    """The measured number, exact; None when an absent value contributes nothing.
+
+    Raises:
+        AggregationError: absent (see :func:`required`), not a number, or not storable.
+    """
+    value = required(image, accessor, measure, default=default, optional=optional)
+    if value is ABSENT:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise AggregationError(
+            f"{measure} needs a number, got {type(value).__name__} {str(value)[:60]!r}",
+            path=(accessor,) if isinstance(accessor, str) else (),
+        )
+    number = value
+    return exact(lambda: Decimal(number), f"{measure} input")
+
+
+def options(default: object, optional: bool) -> str:
+    """The ``, default=..., optional=True`` part of a measure's repr."""
+    parts = []
+    if default is not None:
+        parts.append(f", default={default!r}")
+    if optional:
+        parts.append(", optional=True")
+    return "".join(parts)
+
+
+@runtime_checkable
+class Measure(Protocol[In, S]):
+    """What a measure implements (structural: there is no base class to inherit).
+
+    ``In`` is what ``lift`` reads (an :class:`~ddbstream.Image`, or the aggregator's model) and
+    ``S`` the state. ``algebra`` states what the measure needs: ``"group"`` for an abelian group
+    (``inverse`` exists, deltas of updates and deletes are exact), ``"monoid"`` for a
+    commutative monoid (append-only: a retraction raises unless the new value absorbs the old)
+    or ``"register"`` (retractions are ignored). ``combine`` must be associative and
+    commutative: records are coalesced in any order. ``dump``/``load`` give a JSON-safe state
+    (tumbling windows keep states in Lambda's window state).
+
+    Two optional capabilities have Protocols of their own: :class:`Additive` (kept with
+    DynamoDB's ``ADD``) and :class:`Sequenced` (the contribution depends on the record's place
+    in the stream).
     """
 
     @property
     def algebra(self) -> Algebra: ...
 
-    def lift(self, image: Any) -> Any | None:
+    def lift(self, image: In) -> S | None:
         """The contribution of one image, or None when it contributes nothing."""
 
-    def zero(self) -> Any: ...
+    def zero(self) -> S: ...
 
-    def combine(self, left: Any, right: Any) -> Any: ...
+    def combine(self, left: S, right: S) -> S: ...
 
-    def inverse(self, state: Any) -> Any:
+    def inverse(self, state: S) -> S:
         """The inverse of a state (only called when ``algebra == "group"``)."""
 
-    def result(self, state: Any) -> Any:
+    def result(self, state: S) -> object:
         """The user-facing value of a state (e.g. an average from ``(sum, count)``)."""
 
-    def dump(self, state: Any) -> Any:
+    def dump(self, state: S) -> object:
         """A JSON-safe form of a state (Decimals as strings)."""
 
-    def load(self, data: Any) -> Any:
+    def load(self, data: Any) -> S:
         """The inverse of :meth:`dump`."""
 
 
-@dataclass(frozen=True, slots=True)
-class Sum:
-    """The exact sum of a numeric attribute over a group's current items (an abelian group).
-
-    Args:
-        attribute: attribute name, or a function of the image returning the number. Absent
-            values contribute nothing; a non-number raises :class:`~ddbstream.AggregationError`.
-
-    Example:
-        >>> from decimal import Decimal
-        >>> Sum("Amount").lift({"Amount": Decimal("12.50")})
-        Decimal('12.50')
-    """
-
-    attribute: Accessor
-    algebra: Algebra = "group"
-
-    def __repr__(self) -> str:
-        return f"Sum({_accessor_repr(self.attribute)})"
-
-    def lift(self, image: Any) -> Decimal | None:
-        return _number(image, self.attribute, "Sum")
-
-    def zero(self) -> Decimal:
-        return Decimal(0)
-
-    def combine(self, left: Decimal, right: Decimal) -> Decimal:
-        return exact(lambda: left + right, "a sum")
-
-    def inverse(self, state: Decimal) -> Decimal:
-        return -state
-
-    def result(self, state: Decimal) -> Decimal:
-        return state
-
-    def dump(self, state: Decimal) -> str:
-        return str(state)
-
-    def load(self, data: Any) -> Decimal:
-        return Decimal(str(data))
+@runtime_checkable
+class Additive(Protocol[S]):
+    """A measure whose state is a tuple of Decimals combined by addition, so that a sink keeps
+    it with ``ADD`` and no read (``Sum``, ``Count``, ``Average``)."""
 
     def columns(self, name: str) -> tuple[str, ...]:
-        """DynamoDB attributes holding the state (added with ``ADD``)."""
-        return (name,)
+        """The stored attributes of the measure called ``name``."""
 
-    def split(self, state: Decimal) -> tuple[Decimal, ...]:
-        return (state,)
+    def split(self, state: S) -> tuple[Decimal, ...]:
+        """The state as one Decimal per column."""
 
-    def join(self, parts: tuple[Decimal, ...]) -> Decimal:
-        return parts[0]
+    def join(self, parts: tuple[Decimal, ...]) -> S:
+        """The inverse of :meth:`split`."""
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
-    """The number of items in a group (those passing ``where``; with ``attribute``, those
-    where it is present).
+@runtime_checkable
+class Sequenced(Protocol[In, S_co]):
+    """A measure whose contribution depends on the record's SequenceNumber (:class:`Latest`)."""
 
-    Example:
-        >>> Count().lift({"Amount": 1})
-        Decimal('1')
-    """
-
-    attribute: Accessor | None = None
-    algebra: Algebra = "group"
-
-    def __repr__(self) -> str:
-        return "Count()" if self.attribute is None else f"Count({_accessor_repr(self.attribute)})"
-
-    def lift(self, image: Any) -> Decimal | None:
-        if self.attribute is not None and read_attribute(image, self.attribute) is None:
-            return None
-        return Decimal(1)
-
-    zero = Sum.zero
-    combine = Sum.combine
-    inverse = Sum.inverse
-    result = Sum.result
-    dump = Sum.dump
-    load = Sum.load
-    columns = Sum.columns
-    split = Sum.split
-    join = Sum.join
+    def lift_at(self, image: In, sequence: int) -> S_co | None:
+        """Like :meth:`Measure.lift`, knowing the record's place in the stream."""
 
 
 @dataclass(frozen=True, slots=True)
-class Average:
-    """The mean of a numeric attribute, kept as ``(sum, count)`` (an abelian group).
-
-    DynamoDB stores the two parts as ``<name>Sum`` and ``<name>Count``; ``result`` divides.
-
-    Example:
-        >>> from decimal import Decimal
-        >>> avg = Average("Score")
-        >>> avg.result(avg.combine(avg.lift({"Score": 3}), avg.lift({"Score": 4})))
-        Decimal('3.5')
-    """
+class OfAttribute:
+    """The fields of a measure of one numeric attribute: what it reads, and what an absent
+    value means (``default`` stands in for it; ``optional`` makes it contribute nothing)."""
 
     attribute: Accessor
-    algebra: Algebra = "group"
+    default: int | Decimal | None = None
+    optional: bool = False
 
     def __repr__(self) -> str:
-        return f"Average({_accessor_repr(self.attribute)})"
+        extra = options(self.default, self.optional)
+        return f"{type(self).__name__}({accessor_repr(self.attribute)}{extra})"
 
-    def lift(self, image: Any) -> tuple[Decimal, Decimal] | None:
-        value = _number(image, self.attribute, "Average")
-        return None if value is None else (value, Decimal(1))
-
-    def zero(self) -> tuple[Decimal, Decimal]:
-        return (Decimal(0), Decimal(0))
-
-    def combine(
-        self, left: tuple[Decimal, Decimal], right: tuple[Decimal, Decimal]
-    ) -> tuple[Decimal, Decimal]:
-        return (
-            exact(lambda: left[0] + right[0], "an average's sum"),
-            exact(lambda: left[1] + right[1], "an average's count"),
+    def number(self, image: object) -> Decimal | None:
+        """The measured number (see :func:`number`)."""
+        return number(
+            image, self.attribute, type(self).__name__, default=self.default, optional=self.optional
         )
-
-    def inverse(self, state: tuple[Decimal, Decimal]) -> tuple[Decimal, Decimal]:
-        return (-state[0], -state[1])
-
-    def result(self, state: tuple[Decimal, Decimal]) -> Decimal | None:
-        total, count = state
-        if not count:
-            return None
-        with decimal.localcontext(decimal.Context(prec=38)):
-            return total / count
-
-    def dump(self, state: tuple[Decimal, Decimal]) -> list[str]:
-        return [str(state[0]), str(state[1])]
-
-    def load(self, data: Any) -> tuple[Decimal, Decimal]:
-        return (Decimal(str(data[0])), Decimal(str(data[1])))
-
-    def columns(self, name: str) -> tuple[str, ...]:
-        return (f"{name}Sum", f"{name}Count")
-
-    def split(self, state: tuple[Decimal, Decimal]) -> tuple[Decimal, ...]:
-        return state
-
-    def join(self, parts: tuple[Decimal, ...]) -> tuple[Decimal, Decimal]:
-        return (parts[0], parts[1])
-
-
-@dataclass(frozen=True, slots=True)
-class _Extreme:
-    attribute: Accessor
-    algebra: Algebra = "monoid"
-
-    def lift(self, image: Any) -> Decimal | None:
-        return _number(image, self.attribute, type(self).__name__)
-
-    def zero(self) -> Decimal | None:
-        return None
-
-    def _pick(self, left: Decimal, right: Decimal) -> Decimal:
-        raise NotImplementedError
-
-    def combine(self, left: Decimal | None, right: Decimal | None) -> Decimal | None:
-        if left is None:
-            return right
-        if right is None:
-            return left
-        return self._pick(left, right)
-
-    def inverse(self, state: Any) -> Any:
-        raise AggregationError(f"{self!r} is append-only: it has no inverse")
-
-    def result(self, state: Decimal | None) -> Decimal | None:
-        return state
-
-    def dump(self, state: Decimal | None) -> str | None:
-        return None if state is None else str(state)
-
-    def load(self, data: Any) -> Decimal | None:
-        return None if data is None else Decimal(str(data))
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Min(_Extreme):
-    """The smallest value of a numeric attribute, for append-only streams (a monoid).
-
-    A MODIFY that lowers the value in place is fine; one that raises it, a REMOVE, or a move
-    to another group would need a recomputation and raises :class:`~ddbstream.AggregationError`.
-
-    Example:
-        >>> Min("Price").combine(Min("Price").lift({"Price": 3}), Min("Price").lift({"Price": 2}))
-        Decimal('2')
-    """
-
-    def __repr__(self) -> str:
-        return f"Min({_accessor_repr(self.attribute)})"
-
-    def _pick(self, left: Decimal, right: Decimal) -> Decimal:
-        return min(left, right)
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Max(_Extreme):
-    """The largest value of a numeric attribute, for append-only streams (a monoid).
-
-    Example:
-        >>> Max("Score").combine(Max("Score").lift({"Score": 3}), Max("Score").lift({"Score": 9}))
-        Decimal('9')
-    """
-
-    def __repr__(self) -> str:
-        return f"Max({_accessor_repr(self.attribute)})"
-
-    def _pick(self, left: Decimal, right: Decimal) -> Decimal:
-        return max(left, right)
-
-
-@dataclass(frozen=True, slots=True)
-class Latest:
-    """The last value written into a group: by stream order (``by=None``) or by an attribute.
-
-    A last-writer register (a commutative monoid: the later write wins). Deletes and moves out
-    of the group are ignored (``retraction = "ignore"``): a delete does not un-write the last
-    value. Ties on ``by`` are broken by sequence number.
-
-    Example:
-        >>> latest = Latest("Status")
-        >>> a = latest.lift_at({"Status": "open"}, 1)
-        >>> b = latest.lift_at({"Status": "paid"}, 2)
-        >>> latest.result(latest.combine(b, a))
-        'paid'
-    """
-
-    attribute: Accessor
-    by: Accessor | None = None
-    algebra: Algebra = "monoid"
-    retraction: Literal["ignore"] = "ignore"
-    needs_sequence: bool = True
-
-    def __repr__(self) -> str:
-        by = "" if self.by is None else f", by={_accessor_repr(self.by)}"
-        return f"Latest({_accessor_repr(self.attribute)}{by})"
-
-    def lift(self, image: Any) -> Any:
-        raise AggregationError("Latest needs the record's sequence number: use lift_at")
-
-    def lift_at(self, image: Any, sequence: int) -> tuple[Any, int, Any] | None:
-        value = read_attribute(image, self.attribute)
-        order = sequence if self.by is None else read_attribute(image, self.by)
-        if order is None:
-            return None
-        return (order, sequence, value)
-
-    def zero(self) -> tuple[Any, int, Any] | None:
-        return None
-
-    def combine(self, left: Any, right: Any) -> Any:
-        if left is None:
-            return right
-        if right is None:
-            return left
-        return left if (left[0], left[1]) >= (right[0], right[1]) else right
-
-    def inverse(self, state: Any) -> Any:
-        raise AggregationError(f"{self!r} is a register: it has no inverse")
-
-    def result(self, state: Any) -> Any:
-        return None if state is None else state[2]
-
-    def dump(self, state: Any) -> Any:
-        from .._codec import serialize
-
-        if state is None:
-            return None
-        return [serialize(state[0]), str(state[1]), serialize(state[2])]
-
-    def load(self, data: Any) -> Any:
-        from .._codec import deserialize
-
-        if data is None:
-            return None
-        return (deserialize(data[0]), int(data[1]), deserialize(data[2]))
