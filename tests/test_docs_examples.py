@@ -15,9 +15,10 @@ printed output and lints them with ruff. The conventions, for whoever writes a p
 * ```` ```python {test="skip"} ```` marks a fragment that is not meant to run on its own (a partial
   snippet, code that needs AWS); it is still linted. Shell sessions, YAML, JSON and output use
   their own languages (``console``, ``yaml``, ``json``, ``text``) and are not run.
-* A block made only of ``--8<--`` include lines is not run here: the files it includes, under
-  ``examples/``, are run by ``tests/test_examples.py``. Pages still written that way keep working
-  until they are converted to inline code.
+* A block titled with a path under ``examples/``
+  (```` ```python {title="examples/routing/orders.py"} ````) shows that file verbatim: it is
+  not run here (``tests/test_examples.py`` runs the file) and ``tests/test_doc_sources.py``
+  checks that the page and the file agree.
 """
 
 from __future__ import annotations
@@ -53,9 +54,17 @@ def _is_include(example: CodeExample) -> bool:
     return bool(lines) and all(_INCLUDE.match(line) for line in lines)
 
 
+def _shows_a_file(example: CodeExample) -> bool:
+    return _settings(example).get("title", "").startswith("examples/")
+
+
 def page_examples(page: Path) -> list[CodeExample]:
     """The Python blocks of a page that this test runs or lints, in page order."""
-    return [example for example in find_examples(page) if not _is_include(example)]
+    return [
+        example
+        for example in find_examples(page)
+        if not _is_include(example) and not _shows_a_file(example)
+    ]
 
 
 PAGES_WITH_CODE = [page for page in PAGES if page_examples(page)]
