@@ -10,8 +10,7 @@ effect exactly once under Lambda's at-least-once delivery.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._lazy import attach
 from ._aggregator import Aggregator
@@ -25,6 +24,9 @@ from ._spec import AggregateSpec
 from ._sums import Average, Count, Sum
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
     from ._dynamodb import DynamoDBSink
     from ._ledger import GroupLedger, Ledger
 
