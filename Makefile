@@ -117,8 +117,11 @@ package-size: $(STAMP)
 	$(PY) bench/package_size.py
 
 # Long hardening run: every tests/fuzz target with 20,000 inputs, and how many each one ran.
+# The hardening targets with many inputs each (FUZZ_EXAMPLES, default 20,000), in parallel.
+FUZZ_EXAMPLES ?= 20000
 fuzz: $(STAMP) dynamodb-local
-	HYPOTHESIS_PROFILE=fuzz $(VENV)/bin/pytest tests/fuzz -q --hypothesis-show-statistics
+	HYPOTHESIS_PROFILE=fuzz DDBSTREAM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/fuzz \
+		-q -n $(WORKERS) --hypothesis-show-statistics
 
 demo: $(STAMP) dynamodb-local
 	$(PY) examples/demo.py

@@ -24,10 +24,11 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# make fuzz: the hardening targets of tests/fuzz with many more inputs, and their statistics.
+# make fuzz: the hardening targets of tests/fuzz with many more inputs (20,000 per target, or
+# DDBSTREAM_FUZZ_EXAMPLES), and their statistics.
 settings.register_profile(
     "fuzz",
-    max_examples=20_000,
+    max_examples=int(os.environ.get("DDBSTREAM_FUZZ_EXAMPLES", "20000")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
