@@ -7,6 +7,7 @@ statistics); ``make test`` runs them under the ordinary profile.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import pickle
 import signal
@@ -52,7 +53,8 @@ def call_bounded(
 ) -> T | DDBStreamError:
     """Call ``fn``; return its result, or the ``DDBStreamError`` it raised.
 
-    Fails the test when ``fn`` raises anything else, uses more than ``seconds`` of CPU time,
+    Fails the test when ``fn`` raises anything else, uses more than ``seconds`` of CPU time
+    (on two calls, so that a one-off stall of a loaded machine is not reported),
     changes its arguments, or is still running after ``hang_after`` seconds of wall time
     (default: twenty times the bound, at least 10 s; it is then interrupted). The bound is CPU
     time so that a loaded machine (parallel workers, other jobs) does not fail a call that is
@@ -76,7 +78,13 @@ def call_bounded(
             f"DDBStreamError: {str(exc)[:300]}"
         ) from exc
     used = time.process_time() - start
-    assert used <= seconds, f"{getattr(fn, '__qualname__', fn)} took {used:.2f} s of CPU"
+    if used > seconds:  # once more, so that a one-off stall of the machine is not a finding
+        again = copy.deepcopy((args, kwargs))
+        start = time.process_time()
+        with contextlib.suppress(DDBStreamError), time_limit(max(20 * seconds, 10.0)):
+            fn(*again[0], **again[1])
+        used = min(used, time.process_time() - start)
+    assert used <= seconds, f"{getattr(fn, '__qualname__', fn)} took {used:.2f} s of CPU, twice"
     assert _same((args, kwargs), before), f"{getattr(fn, '__qualname__', fn)} changed its arguments"
     return result
 
