@@ -279,10 +279,15 @@ class DynamoDBSink:
                 w in error.message.lower() for w in _VALUE_ERRORS
             ):
                 raise ProjectionError(f"DynamoDB refused the item: {error.message}") from exc
-            if error.kind == "not_found" and table == self.tombstone_table:
+            if error.kind == "not_found":
+                tombstones = (
+                    ""
+                    if self.tombstone_table is None
+                    else f", and so must the tombstone table {self.tombstone_table} (create it "
+                    "with DynamoDBSink.create_tombstone_table(), or pass tombstones=False)"
+                )
                 raise UsageError(
-                    f"the tombstone table {table} does not exist: create it with "
-                    "DynamoDBSink.create_tombstone_table(), or pass tombstones=False"
+                    f"{error.message or error.code}: the table {self.table} must exist{tombstones}"
                 ) from exc
             raise UsageError(
                 f"DynamoDB refused a write to {table}: {error.code}: {error.message}"
