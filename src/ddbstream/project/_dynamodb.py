@@ -6,8 +6,11 @@ zero-padded digits (a DynamoDB number keeps only 38). A write lands only over an
 
 - An update of an item the target holds: one ``PutItem`` on condition ``_version < :v``.
 - A creation (or an update that finds no item): the item may have been deleted by a newer
-  change, so its tombstone is checked in the same request: a ``TransactWriteItems`` of a
-  ``ConditionCheck`` on the tombstone and the ``Put``.
+  change, so its tombstone is read first (a consistent ``GetItem``, 1 RCU), then the item is put
+  on condition that it is absent or older. Between the two, only a change of the same item could
+  write a newer tombstone, and Lambda never runs two changes of one source item at once; a target
+  item that several source items write (fan-in) should not be deleted by one while another
+  creates it (see the docs).
 - A deletion: a ``PutItem`` of the tombstone (``_version``, and ``_expires`` for DynamoDB's
   TTL), then a ``DeleteItem`` of the item, each on condition that what is stored is older. The
   tombstone comes first, so a crash between the two leaves a state that a redelivery completes.
@@ -42,10 +45,6 @@ EXPIRES = "_expires"
 TOMBSTONE_KEY = "Target"
 _NEWER = "attribute_not_exists(#v) OR #v < :v"
 _CLIENT_LOCK = threading.Lock()
-_RETRYABLE_REASONS = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded",
-     "RequestLimitExceeded", "InternalServerError"}
-)  # fmt: skip
 _VALUE_ERRORS = ("size", "empty", "too large", "exceeds", "length", "invalid utf")
 
 
@@ -215,28 +214,23 @@ class DynamoDBSink:
 
     def _create(self, change: Change, item: dict[str, Any], client: Any) -> Outcome:
         assert self.tombstone_table is not None
-        params = _conditional(change, _NEWER)
         answer = self._send(
-            client.transact_write_items,
-            TransactItems=[
-                {"ConditionCheck": {"TableName": self.tombstone_table,
-                                    "Key": self._tombstone_key(change), **params}},
-                {"Put": {"TableName": self.table, "Item": item, **params}},
-            ],
-        )  # fmt: skip
-        if not isinstance(answer, AwsError):
+            client.get_item,
+            TableName=self.tombstone_table,
+            Key=self._tombstone_key(change),
+            ConsistentRead=True,
+            ProjectionExpression="#v",
+            ExpressionAttributeNames={"#v": VERSION},
+        )
+        deleted = _version_of(answer.get("Item"))
+        if deleted is not None and deleted >= change.version:
+            return Superseded(deleted)
+        params = _conditional(change, _NEWER)
+        put = self._send(client.put_item, TableName=self.table, Item=item, **params)
+        if not isinstance(put, AwsError):
             return Written()
-        reasons = answer.response.get("CancellationReasons") or []
-        codes = [r.get("Code") for r in reasons]
-        if "ConditionalCheckFailed" not in codes:
-            if any(code in _RETRYABLE_REASONS for code in codes):
-                return Failed(TransientError(f"the write of {change.key!r} was cancelled: {codes}"))
-            return Failed(ProjectionError(f"DynamoDB refused the item {change.key!r}: {reasons}"))
-        stored = [_version_of(r.get("Item")) for r in reasons]
-        known = [v for v in stored if v is not None]
-        if not known:
-            return Failed(TransientError("a newer write landed meanwhile; reading it again"))
-        return Superseded(max(known))
+        stored = _version_of(put.response.get("Item"))
+        return Superseded(stored if stored is not None else change.version)
 
     def _delete(self, change: Change, client: Any) -> Outcome:
         params = _conditional(change, _NEWER)
