@@ -10,17 +10,20 @@ Lambda batches of 1, 10, 100 and 1,000, then 10 % of the batches delivered a sec
   one ``PutItem`` each on condition that a 40-digit padded ``Seq`` is older;
 * ``conditional``: the same conditional put for INSERT and MODIFY, and a conditional
   ``DeleteItem`` for REMOVE: what a careful engineer writes by hand;
-* ``projection``: ``ddbstream.project.Projection`` with ``DynamoDBSink`` (tombstones);
+* ``projection``: ``ddbstream.project.Projection`` with ``DynamoDBSink`` (tombstones: a creation
+  reads the tombstone, 1 RCU);
 * ``projection-nt``: the same with ``tombstones=False``.
 
-For each, per source record: requests, write actions (a transaction counts one per action), WCU
-by AWS's rules, and whether the target ends equal to the source (``Name`` and ``Email`` of every
-existing user, no item for a deleted one). Capacity comes from ``ReturnConsumedCapacity=TOTAL``
+For each, per source record: requests, write actions, WCU and RCU by AWS's rules, and whether
+the target ends equal to the source (``Name`` and ``Email`` of every existing user, no item for
+a deleted one). Capacity comes from ``ReturnConsumedCapacity=TOTAL``
 (``bench/cost.py``'s ``Meter``): DynamoDB Local's figures for single writes are used as they are
-(1 WCU per KB of the larger of the item before and after). Two are computed, because DynamoDB
-Local reports none or a wrong one: a ``TransactWriteItems`` costs 2 WCU per KB per action on AWS
-(ConditionCheck included), counted as 2 per action (every item here is under 1 KB), and a write
-refused by its condition costs the size of the item it found, at least 1 WCU.
+(1 WCU per KB of the larger of the item before and after; 1 RCU per 4 KB of a consistent read).
+A write refused by its condition is computed (Local reports nothing): the size of the item it
+found, at least 1 WCU. DynamoDB Local's ``TransactWriteItems`` figure is wrong (not per action);
+none of these handlers sends one (the projection reads a tombstone rather than check it in a
+transaction, which would cost 2 WCU per action on AWS), and the Meter would compute it as 2 WCU
+per action if one did.
 
 Run: ``python bench/project.py [--changes 5000] [--batch-sizes 1 10 100 1000] [--replay 0.1]``.
 """
@@ -172,6 +175,7 @@ class Row:
     requests: float
     write_actions: float
     wcu: float
+    rcu: float
     exact: bool
     wcu_vs_conditional: float | None = None
 
@@ -202,19 +206,18 @@ def run_one(
     exact = search_copy(admin, table) == expected
     drop(admin, table, f"{table}Tombstones")
     n = len(records)
-    return Row(
-        batch, handler_name, n, meter.requests / n, meter.write_actions / n, meter.wcu / n, exact
-    )
+    per = (meter.requests / n, meter.write_actions / n, meter.wcu / n, meter.rcu / n)
+    return Row(batch, handler_name, n, *per, exact)
 
 
 def print_rows(rows: list[Row]) -> None:
-    print("| batch | handler | requests | write actions | WCU | WCU vs conditional | exact |")
-    print("|---|---|---|---|---|---|---|")
+    print("| batch | handler | requests | write actions | WCU | RCU | WCU vs conditional | exact |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratio = "" if r.wcu_vs_conditional is None else f"{r.wcu_vs_conditional:.2f}x"
         print(
             f"| {r.batch} | {r.handler} | {r.requests:.3f} | {r.write_actions:.3f} | "
-            f"{r.wcu:.3f} | {ratio} | {'yes' if r.exact else 'no'} |",
+            f"{r.wcu:.3f} | {r.rcu:.3f} | {ratio} | {'yes' if r.exact else 'no'} |",
             flush=True,
         )
 
