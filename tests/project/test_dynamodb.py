@@ -219,3 +219,32 @@ def _plain(value: dict[str, Any]) -> Any:
 
     out = deserialize(from_client(value))
     return int(out) if isinstance(out, Decimal) and out == int(out) else out
+
+
+def test_a_composite_numeric_key_and_its_tombstone(make_table: Any, dynamodb_client: Any) -> None:
+    table = make_table(
+        key_schema=[
+            {"AttributeName": "Tenant", "KeyType": "HASH"},
+            {"AttributeName": "Rank", "KeyType": "RANGE"},
+        ],
+        attribute_definitions=[{"AttributeName": "Rank", "AttributeType": "N"}],
+        stream_view_type=None,
+    )
+    sink = DynamoDBSink(table.name, key=("Tenant", "Rank"), client=dynamodb_client)
+    sink.create_tombstone_table()
+    projection = Projection(
+        lambda u: {"Tenant": u["Tenant"], "Rank": u["Rank"], "Name": u["Name"]},
+        sink=sink,
+        retry=FAST,
+    )
+    builder = EventBuilder("Users", keys=("UserId",))
+    ann = {"UserId": "u1", "Tenant": "t1", "Rank": 7, "Name": "Ann"}
+    promoted = {**ann, "Rank": 1}
+    history = [builder.insert(ann), builder.modify(ann, promoted)]
+    assert projection.apply(builder.lambda_event(history)).ok
+    assert [i["Rank"] for i in scan(dynamodb_client, table.name)] == [{"N": "1"}]
+    assert projection.apply(builder.lambda_event([builder.remove(promoted)])).ok
+    assert projection.apply(builder.lambda_event(history)).ok  # a late replay
+    assert scan(dynamodb_client, table.name) == []
+    assert len(scan(dynamodb_client, sink.tombstone_table)) == 2  # the move left one too
+    dynamodb_client.delete_table(TableName=sink.tombstone_table)
