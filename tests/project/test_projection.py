@@ -266,3 +266,25 @@ def test_the_target_is_the_projection_of_the_table_after_any_schedule(
     play(schedule, lambda event: projection.handle(event, None), armed.arm)
     assert sink.items() == expected(history.final_table, function)
     assert Crash  # the fault hook raises it; play absorbs it as Lambda would
+
+
+def test_each_batch_is_published_as_metrics_of_the_project_component() -> None:
+    import io
+    import json
+
+    from ddbstream import EmfMetrics
+
+    out = io.StringIO()
+    projection = Projection(search, sink=MemorySink(key="UserId"), metrics=EmfMetrics(stream=out))
+    projection.handle(B.lambda_event([B.insert(user("u1", "A")), B.insert({"UserId": "u2"})]), None)
+    line = json.loads(out.getvalue())
+    assert (line["component"], line["RecordsIn"], line["RecordsFailed"]) == ("project", 2, 1)
+
+
+def test_records_of_an_item_out_of_stream_order_fail_by_name() -> None:
+    a, b = user("u1", "A"), user("u1", "B")
+    first, second = B.insert(a), B.modify(a, b)
+    projection = Projection(search, sink=MemorySink(key="UserId"))
+    result = projection.apply(B.lambda_event([second, first]))
+    assert result.failed == (first["dynamodb"]["SequenceNumber"],)
+    assert "projections need each item's records in stream order" in str(result.errors[0])
