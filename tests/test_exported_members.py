@@ -18,6 +18,7 @@ import types
 import pytest
 
 PACKAGES = ["ddbstream", "ddbstream.aggregate", "ddbstream.filters", "ddbstream.runner"]
+PACKAGES += ["ddbstream.project"]
 PACKAGES += ["ddbstream.testing"]
 
 #: Exports that claim another package: the aggregate rework removes this duplicate (issue 14).
@@ -29,6 +30,7 @@ SURFACE = {
         "Condition", "DDBStreamError", "DataError", "DecodeError", "EmfMetrics", "EncodeError",
         "EventName", "FailurePolicy", "FilterNotExpressible", "Image", "ImageValidationError",
         "InvalidPattern", "LambdaContext", "LimitExceeded", "MetricsSink", "MissingImageError",
+        "ProjectionError", "project",
         "RecordFailure", "Route", "RouteCounts", "Router", "StreamEvent", "StreamRecord",
         "StreamViewType", "TransientError", "TumblingWindow", "UnparsedRecord", "UsageError",
         "Window", "__version__", "aggregate", "deserialize", "deserialize_image", "filters",
@@ -45,6 +47,10 @@ SURFACE = {
         "Additive", "AggregateResult", "AggregateSpec", "Aggregator", "Average", "Count",
         "DynamoDBSink", "GroupLedger", "Latest", "Ledger", "Max", "Measure", "MemorySink", "Min",
         "Retry", "Sequenced", "Sink", "Sum",
+    ],
+    "ddbstream.project": [
+        "Change", "DynamoDBSink", "Failed", "MemorySink", "Outcome", "Projection",
+        "ProjectionResult", "Sink", "Superseded", "Written", "version_text",
     ],
     "ddbstream.runner": [
         "CheckpointStore", "EventSourceMapping", "FailureFolder", "FailureRecord",

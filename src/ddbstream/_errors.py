@@ -11,7 +11,8 @@ do not know ddbstream::
     │   ├── ImageValidationError                          image does not fit the model
     │   ├── MissingImageError                             a record lacks the image asked for
     │   ├── InvalidPattern                                filter pattern AWS would reject
-    │   └── AggregationError                              a total that cannot be kept exactly
+    │   ├── AggregationError                              a total that cannot be kept exactly
+    │   └── ProjectionError                               a change that cannot be projected
     ├── FilterNotExpressible(DDBStreamError, ValueError) DSL expression Lambda cannot evaluate
     ├── LimitExceeded(DDBStreamError, ValueError)        an AWS limit (filters, pattern, state)
     ├── TransientError(DDBStreamError, RuntimeError)     a write that may succeed when retried
@@ -43,6 +44,7 @@ __all__ = [
     "InvalidPattern",
     "LimitExceeded",
     "MissingImageError",
+    "ProjectionError",
     "TransientError",
     "UsageError",
     "format_path",
@@ -203,6 +205,12 @@ class LimitExceeded(DDBStreamError, ValueError):
 class AggregationError(DataError):
     """An aggregate that cannot be kept exactly: a missing image for the stream view type, a
     result beyond DynamoDB's 38 digits, a MODIFY on an append-only min/max."""
+
+
+class ProjectionError(DataError):
+    """A change that cannot be projected: the projection function failed or returned an item
+    without the target's key, a record lacks the image the projection needs, or the target
+    refused the item (too large, a value it cannot hold)."""
 
 
 class UsageError(DDBStreamError, RuntimeError):

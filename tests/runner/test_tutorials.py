@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from ddbstream.runner import EventSourceMapping, run
+from ddbstream.testing import read_stream
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FAST = {"poll_interval": 0.02, "retry_delay": 0.0}
@@ -81,56 +83,103 @@ def test_product_log(
     }  # every line repeated by the redelivery, same eventID
 
 
+def _user_fanout_tables(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:8]
+    names = {
+        "USERS_TABLE": f"Users-{suffix}",
+        "USER_SEARCH_TABLE": f"UserSearch-{suffix}",
+        "USER_AUDIT_TABLE": f"UserAudit-{suffix}",
+    }
+    for variable, name in names.items():
+        monkeypatch.setenv(variable, name)
+    return names
+
+
+def _search_copy(client: Any, table: str) -> dict[str, dict[str, str]]:
+    out = {}
+    for item in scan(client, table):
+        assert all(not n.startswith("_") or n == "_version" for n in item), item
+        out[item["UserId"]["S"]] = {n: v["S"] for n, v in item.items() if not n.startswith("_")}
+    return out
+
+
+@pytest.mark.parametrize("parallelization_factor", [1, 3])
 def test_user_fanout(
-    make_table: Any, dynamodb_client: Any, dynamodb_env: Any, monkeypatch: pytest.MonkeyPatch
+    dynamodb_client: Any,
+    dynamodbstreams_client: Any,
+    dynamodb_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    parallelization_factor: int,
 ) -> None:
-    module = load("user_fanout/handlers.py")
-    module.dynamodb.cache_clear()
-    users = make_table(key_schema=[{"AttributeName": "UserId", "KeyType": "HASH"}])
-    audit = make_table(
-        key_schema=[
-            {"AttributeName": "UserId", "KeyType": "HASH"},
-            {"AttributeName": "Seq", "KeyType": "RANGE"},
-        ],
-        stream_view_type=None,
-    )
-    search = make_table(
-        key_schema=[{"AttributeName": "UserId", "KeyType": "HASH"}], stream_view_type=None
-    )
-    monkeypatch.setenv("USER_AUDIT_TABLE", audit.name)
-    monkeypatch.setenv("USER_SEARCH_TABLE", search.name)
+    module = load("user_fanout/handler.py")
+    names = _user_fanout_tables(monkeypatch)
+    module.create_tables(dynamodb_client)
+    module.create_tables(dynamodb_client)  # idempotent
+    users = names["USERS_TABLE"]
 
     def user(uid: str, name: str, email: str) -> None:
         dynamodb_client.put_item(
-            TableName=users.name,
-            Item={"UserId": {"S": uid}, "Name": {"S": name}, "Email": {"S": email}},
+            TableName=users,
+            Item={
+                "UserId": {"S": uid},
+                "Name": {"S": name},
+                "Email": {"S": email},
+                "Age": {"N": "1"},
+            },
         )
+
+    def delete(uid: str) -> None:
+        dynamodb_client.delete_item(TableName=users, Key={"UserId": {"S": uid}})
 
     user("u1", "Ann", "ann@example.com")
     user("u2", "Bob", "bob@example.com")
     for n in range(12):  # more than one batch of 10
         user("u1", f"Ann {n}", "ann@example.com")
     user("u2", "Bob", "bob@new.example.com")
-    user("u3", "Cy", "cy@example.com")  # an INSERT: filtered out
+    user("u3", "Cy", "cy@example.com")
+    delete("u3")  # deleted: no search item
+    user("u4", "Di", "di@example.com")
+    delete("u4")
+    user("u4", "Di again", "di2@example.com")  # deleted and created again
+    delete("u2")
     mapping = EventSourceMapping(
-        filter_criteria=module.FILTER_CRITERIA, batch_size=module.BATCH_SIZE
+        filter_criteria=module.FILTER_CRITERIA,
+        batch_size=module.BATCH_SIZE,
+        function_response_types=("ReportBatchItemFailures",),
+        parallelization_factor=parallelization_factor,
     )
-    for consumer in (module.audit_handler, module.search_handler):
-        stats = run(
-            redelivering(consumer), table_name=users.name, mapping=mapping, until_idle=True, **FAST
-        )
-        assert stats.records_filtered == 3
-        run(
-            consumer, table_name=users.name, mapping=mapping, until_idle=True, **FAST
-        )  # full replay
-    entries = scan(dynamodb_client, audit.name)
-    assert Counter(e["UserId"]["S"] for e in entries) == {"u1": 12, "u2": 1}
-    assert all(e["Changed"]["L"] for e in entries)
-    projection = {
-        i["UserId"]["S"]: (i["Name"]["S"], i["Email"]["S"])
-        for i in scan(dynamodb_client, search.name)
+    run(redelivering(module.handler), table_name=users, mapping=mapping, until_idle=True, **FAST)
+    run(module.handler, table_name=users, mapping=mapping, until_idle=True, **FAST)  # replay
+    records = read_stream(dynamodbstreams_client, table_name=users)
+    for end in range(1, len(records)):  # late, partial replays: older records after newer ones
+        assert module.handler({"Records": records[:end]}, None) == {"batchItemFailures": []}
+    source = {
+        i["UserId"]["S"]: {n: i[n]["S"] for n in ("UserId", "Name", "Email")}
+        for i in scan(dynamodb_client, users)
     }
-    assert projection == {"u1": ("Ann 11", "ann@example.com"), "u2": ("Bob", "bob@new.example.com")}
+    assert _search_copy(dynamodb_client, names["USER_SEARCH_TABLE"]) == source
+    assert set(source) == {"u1", "u4"}
+
+    audit_mapping = EventSourceMapping(
+        filter_criteria=module.AUDIT_FILTER_CRITERIA, batch_size=module.BATCH_SIZE
+    )
+    stats = run(
+        redelivering(module.audit_handler),
+        table_name=users,
+        mapping=audit_mapping,
+        until_idle=True,
+        **FAST,
+    )
+    assert stats.records_filtered > 0
+    entries = scan(dynamodb_client, names["USER_AUDIT_TABLE"])
+    assert Counter(e["UserId"]["S"] for e in entries) == {"u1": 12, "u2": 1}
+
+
+def test_the_old_user_fanout_module_still_imports_with_a_warning() -> None:
+    with pytest.warns(DeprecationWarning, match="handler.py"):
+        module = load("user_fanout/handlers.py")
+    assert callable(module.search_handler)
+    assert callable(module.audit_handler)
 
 
 def test_welcome_email_exactly_once(

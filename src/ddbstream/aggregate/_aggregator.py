@@ -23,7 +23,7 @@ from .._image import Image
 from .._observe import MetricsSink, resolve_metrics
 from .._records import StreamRecord
 from .._types import BatchResponse, LambdaContext
-from ._engine import report, run
+from ._engine import function_name, report, run
 from ._measures import Measure
 from ._result import AggregateResult
 from ._settle import Deadline
@@ -317,7 +317,7 @@ class Aggregator(Generic[T]):
             namespace=self._namespace,
             deadline=self._deadline(context),
         )
-        report(result, records, metrics=self._metrics, function=_function_name(context))
+        report(result, records, metrics=self._metrics, function=function_name(context))
         return result
 
     def handle(self, event: Any, context: LambdaContext | None = None) -> BatchResponse:
@@ -362,8 +362,3 @@ class Aggregator(Generic[T]):
     def snapshot(self) -> dict[Hashable, dict[str, Any]]:
         """Current results in the sink: group -> measure name -> value."""
         return self._sink().snapshot(self.spec)
-
-
-def _function_name(context: object) -> str | None:
-    name = getattr(context, "function_name", None)
-    return name if isinstance(name, str) else None
