@@ -19,6 +19,7 @@ import pytest
 
 PACKAGES = ["ddbstream", "ddbstream.aggregate", "ddbstream.filters", "ddbstream.runner"]
 PACKAGES += ["ddbstream.testing"]
+PACKAGES += ["ddbstream.once"]
 
 #: Exports that claim another package: the aggregate rework removes this duplicate (issue 14).
 DUPLICATES = {("ddbstream.aggregate", "TransientError")}
@@ -27,6 +28,7 @@ SURFACE = {
     "ddbstream": [
         "AggregationError", "BatchItemFailure", "BatchResponse", "BatchResult", "BatchSummary",
         "Condition", "DDBStreamError", "DataError", "DecodeError", "EmfMetrics", "EncodeError",
+        "EffectInProgress", "once",
         "EventName", "FailurePolicy", "FilterNotExpressible", "Image", "ImageValidationError",
         "InvalidPattern", "LambdaContext", "LimitExceeded", "MetricsSink", "MissingImageError",
         "RecordFailure", "Route", "RouteCounts", "Router", "StreamEvent", "StreamRecord",
@@ -45,6 +47,10 @@ SURFACE = {
         "Additive", "AggregateResult", "AggregateSpec", "Aggregator", "Average", "Count",
         "DynamoDBSink", "GroupLedger", "Latest", "Ledger", "Max", "Measure", "MemorySink", "Min",
         "Retry", "Sequenced", "Sink", "Sum",
+    ],
+    "ddbstream.once": [
+        "Claim", "ClaimState", "DynamoDBOutbox", "DynamoDBStore", "Entry", "Guarantee",
+        "MemoryOutbox", "MemoryStore", "Once", "Outbox", "Store",
     ],
     "ddbstream.runner": [
         "CheckpointStore", "EventSourceMapping", "FailureFolder", "FailureRecord",
