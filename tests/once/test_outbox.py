@@ -7,11 +7,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ConnectionClosedError
 
 from ddbstream import EncodeError, TransientError, UsageError
 from ddbstream.aggregate import Retry
 from ddbstream.once import DynamoDBOutbox, MemoryOutbox, Outbox
+
+from ._faults import PutFaults
 
 
 def stored(client: Any, table: str) -> dict[str, dict[str, Any]]:
@@ -60,35 +61,11 @@ def test_an_item_over_400_kb_is_an_encode_error(dynamodb_client: Any, outbox_tab
         outbox.put("big", {"Body": "x" * 410_000})
 
 
-class Faults:
-    """Answers PutItem with the scripted faults: ``throttle`` before it is sent, ``lost`` after
-    it landed."""
-
-    def __init__(self, client: Any, script: list[str]) -> None:
-        self.script, self.client = script, client
-        client.meta.events.register("before-call.dynamodb.PutItem", self.before)
-        client.meta.events.register("after-call.dynamodb.PutItem", self.after)
-
-    def close(self) -> None:
-        self.client.meta.events.unregister("before-call.dynamodb.PutItem", self.before)
-        self.client.meta.events.unregister("after-call.dynamodb.PutItem", self.after)
-
-    def before(self, **_: Any) -> None:
-        if self.script and self.script[0] == "throttle":
-            self.script.pop(0)
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "PutItem")
-
-    def after(self, **_: Any) -> None:
-        if self.script and self.script[0] == "lost":
-            self.script.pop(0)
-            raise ConnectionClosedError(endpoint_url="http://injected")
-
-
 def test_throttling_and_lost_answers_leave_one_message(
     dynamodb_client: Any, outbox_table: str
 ) -> None:
     outbox = DynamoDBOutbox(outbox_table, client=dynamodb_client, retry=Retry(base=0.0))
-    faults = Faults(dynamodb_client, ["throttle", "throttle", "lost"])
+    faults = PutFaults(dynamodb_client, ["throttle", "throttle", "lost"])
     try:
         assert outbox.put("welcome#u1", {"To": "a"}) is False  # its own lost write, found
     finally:
@@ -100,7 +77,7 @@ def test_throttled_beyond_the_retries_is_a_transient_error(
     dynamodb_client: Any, outbox_table: str
 ) -> None:
     outbox = DynamoDBOutbox(outbox_table, client=dynamodb_client, retry=Retry(3, base=0.0))
-    faults = Faults(dynamodb_client, ["throttle"] * 3)
+    faults = PutFaults(dynamodb_client, ["throttle"] * 3)
     try:
         with pytest.raises(TransientError, match="after 3 attempts"):
             outbox.put("welcome#u1", {"To": "a"})
