@@ -164,7 +164,7 @@ class Once:
             except DDBStreamError:
                 raise
             except Exception as exc:
-                reason = f"the key function {name_of(self.key)} raised {type(exc).__name__}: {exc}"
+                reason = f"the key function {name_of(self.key)} raised {_describe(exc)}"
                 raise _located(reason, record) from exc
         if not isinstance(raw, str) or not raw:
             reason = f"the key function returned {short_repr(raw)}, not a non-empty string"
@@ -262,6 +262,15 @@ class Once:
             record.sequence_number,
             extra={"once_key": key, "event_id": record.event_id},
         )
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message``, bounded, even for an exception whose ``str`` fails."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = short_repr(exc)
+    return f"{type(exc).__name__}: {short_repr(text) if len(text) > 300 else text}"
 
 
 def _located(reason: str, record: StreamRecord[Any]) -> DataError:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from .._aws import aws_error
 from .._codec import serialize_image
 from .._errors import EncodeError, UsageError
+from .._reprs import short_repr
 from ..aggregate._answers import to_client, transient
 from ..aggregate._settle import Retry
 from ._dynamodb import KeyedTable, create_keyed_table
@@ -38,7 +39,7 @@ class Outbox(Protocol):
 
 def _check(message_id: object, message: object, key: str) -> None:
     if not isinstance(message_id, str) or not message_id:
-        raise UsageError(f"a message id is a non-empty string, got {message_id!r}")
+        raise UsageError(f"a message id is a non-empty string, got {short_repr(message_id)}")
     if not isinstance(message, Mapping):
         raise UsageError(f"a message is a mapping of attributes, got {type(message).__name__}")
     if key in message:
