@@ -3,9 +3,15 @@ time (the DynamoDB store on DynamoDB Local)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
-from ddbstream.once import Claim, Store
+import pytest
+
+from ddbstream import UsageError
+from ddbstream.once import Claim, DynamoDBStore, Store
 
 from .conftest import Clock
 
@@ -88,3 +94,47 @@ def test_keep_none_keeps_a_claim_forever(make_store: Callable[[], Store], clock:
     store.finish("k", token="a", status="done", keep=None)
     clock.advance(10**8)
     assert store.claim("k", token="b", lease=30, keep=None, take_over=True).state == "done"
+
+
+def test_of_many_concurrent_claims_exactly_one_wins(make_store: Callable[[], Store]) -> None:
+    store = make_store()
+    barrier = threading.Barrier(8)
+
+    def claim(n: int) -> str:
+        barrier.wait()
+        return store.claim("k", token=f"t{n}", lease=30, keep=None, take_over=True).state
+
+    with ThreadPoolExecutor(8) as pool:
+        states = list(pool.map(claim, range(8)))
+    assert sorted(states) == ["claimed"] + ["running"] * 7
+
+
+def test_create_table_is_idempotent_and_turns_ttl_on(
+    dynamodb_client: Any, store_table: str
+) -> None:
+    DynamoDBStore(store_table, client=dynamodb_client).create_table()
+    ttl = dynamodb_client.describe_time_to_live(TableName=store_table)["TimeToLiveDescription"]
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "ExpiresAt"}
+
+
+def test_a_missing_table_is_a_usage_error(dynamodb_client: Any) -> None:
+    store = DynamoDBStore("no-such-table", client=dynamodb_client)
+    with pytest.raises(UsageError, match="ResourceNotFoundException"):
+        store.claim("k", token="a", lease=30, keep=None, take_over=True)
+
+
+def test_the_dynamodb_item_is_what_the_docs_say(
+    dynamodb_client: Any, store_table: str, clock: Clock
+) -> None:
+    store = DynamoDBStore(store_table, client=dynamodb_client, clock=clock)
+    store.claim("k", token="a", lease=30, keep=100, take_over=True)
+    store.finish("k", token="a", status="done", keep=100)
+    [item] = dynamodb_client.scan(TableName=store_table)["Items"]
+    assert item == {
+        "Id": {"S": "k"},
+        "Status": {"S": "DONE"},
+        "Token": {"S": "a"},
+        "LeaseUntil": {"N": str(int((clock.now + 30) * 1000))},
+        "ExpiresAt": {"N": str(int(clock.now + 100))},
+    }
+    assert repr(store) == f"DynamoDBStore({store_table!r})"
