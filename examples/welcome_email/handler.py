@@ -11,6 +11,7 @@ delivers the outbox's messages.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from functools import lru_cache
 from typing import Any
@@ -25,15 +26,22 @@ FILTER_CRITERIA: dict[str, Any] = NEW_USER_WITH_EMAIL.to_criteria().to_dict()
 router = Router()
 
 
-@lru_cache(maxsize=8)
-def outbox(table: str) -> DynamoDBOutbox:
-    return DynamoDBOutbox(table)
+@lru_cache(maxsize=1)
+def dynamodb() -> Any:
+    """The DynamoDB client, created on first use (it honours ``AWS_ENDPOINT_URL``)."""
+    import boto3
+
+    return boto3.client("dynamodb")
+
+
+def outbox() -> DynamoDBOutbox:
+    return DynamoDBOutbox(os.environ.get("OUTBOX_TABLE", "Outbox"), client=dynamodb())
 
 
 @router.route(NEW_USER_WITH_EMAIL)
 def welcome(record: StreamRecord) -> None:
     user = record.require_new()
-    outbox(os.environ.get("OUTBOX_TABLE", "Outbox")).put(
+    outbox().put(
         f"welcome#{user['UserId']}",
         {
             "To": user["Email"],
@@ -50,7 +58,7 @@ def handler(event: dict[str, Any], context: Any) -> Any:
 def create_tables(client: Any) -> None:
     """Create ``Users`` (with its stream) and the outbox, unless they exist."""
     users = os.environ.get("USERS_TABLE", "Users")
-    try:
+    with contextlib.suppress(client.exceptions.ResourceInUseException):
         client.create_table(
             TableName=users,
             AttributeDefinitions=[{"AttributeName": "UserId", "AttributeType": "S"}],
@@ -58,7 +66,5 @@ def create_tables(client: Any) -> None:
             BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         )
-    except client.exceptions.ResourceInUseException:
-        pass
     client.get_waiter("table_exists").wait(TableName=users)
     DynamoDBOutbox(os.environ.get("OUTBOX_TABLE", "Outbox"), client=client).create_table()

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from ddbstream.aggregate import Retry
 from ddbstream.runner import EventSourceMapping, run
 from once._faults import PutFaults
 
@@ -173,9 +172,9 @@ def test_welcome_email_exactly_once(
         batch_size=3,
         parallelization_factor=parallelization_factor,
     )
-    sink = module.outbox(outbox)
-    sink.retry = Retry(attempts=2, base=0.0)
-    faults = PutFaults(sink.client, ["throttle", "throttle", "lost", "throttle", "lost"])
+    module.dynamodb.cache_clear()
+    script = ["throttle"] * 8 + ["lost", "throttle", "lost"]  # 8: past the retries, it fails
+    faults = PutFaults(module.dynamodb(), script)
     try:
         run(redelivering(module.handler), table_name=users, mapping=mapping, until_idle=True,
             **FAST)  # fmt: skip
