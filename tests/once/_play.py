@@ -29,28 +29,35 @@ class Crash(KeyboardInterrupt):
 
 
 class Writes:
-    """The writes of the running invocation, and the crash it is scheduled to die of."""
+    """The writes of the running invocation, and the crash it is scheduled to die of.
+
+    ``phase`` is where the effect under way stands: ``claimed`` once its claim was sent,
+    ``effect`` once the effect ran, empty again once its completion (or release) landed. A crash
+    records the phase it interrupted.
+    """
 
     def __init__(self) -> None:
         self.left: int | None = None
-        self.last = ""
-        self.crashes_after: list[str] = []  # the kind of the last write before each crash
+        self.phase = ""
+        self.crashes_in: list[str] = []
 
     def arm(self, after: int | None) -> None:
-        self.left, self.last = after, "start"
+        self.left = after
 
     def step(self, kind: str) -> None:
         if self.left is not None:
             if self.left == 0:
                 self.left = None
-                self.crashes_after.append(self.last)
+                self.crashes_in.append(self.phase)
+                self.phase = ""
                 raise Crash
             self.left -= 1
-        self.last = kind
+        if kind == "effect":
+            self.phase = "effect"
 
 
 class CountingStore:
-    """A store whose every step is a write of the invocation."""
+    """A store whose every step (every attempt of it) is a write of the invocation."""
 
     def __init__(self, store: Store, writes: Writes) -> None:
         self.store, self.writes = store, writes
@@ -59,17 +66,23 @@ class CountingStore:
         self, key: str, *, token: str, lease: float, keep: float | None, take_over: bool
     ) -> Claim:
         self.writes.step("claim")
-        return self.store.claim(key, token=token, lease=lease, keep=keep, take_over=take_over)
+        self.writes.phase = "claimed"  # sent: it may land, whatever this call answers
+        claim = self.store.claim(key, token=token, lease=lease, keep=keep, take_over=take_over)
+        if claim.state != "claimed":
+            self.writes.phase = ""
+        return claim
 
     def finish(
         self, key: str, *, token: str, status: Literal["done", "failed"], keep: float | None
     ) -> None:
         self.writes.step("finish")
         self.store.finish(key, token=token, status=status, keep=keep)
+        self.writes.phase = ""
 
     def release(self, key: str, *, token: str) -> None:
         self.writes.step("release")
         self.store.release(key, token=token)
+        self.writes.phase = ""
 
 
 class CountingOutbox:

@@ -27,8 +27,8 @@ from .._batch import current_context, settle
 from .._errors import DataError, DDBStreamError, EffectInProgress, UsageError
 from .._records import StreamRecord
 from .._reprs import name_of, short_repr
+from ..aggregate import Retry
 from ..aggregate._marks import lane_of
-from ..aggregate._settle import Retry
 from ._persist import persist
 from ._store import Claim, Store
 

@@ -20,8 +20,8 @@ from .._aws import aws_error
 from .._codec import serialize_image
 from .._errors import EncodeError, UsageError
 from .._reprs import short_repr
+from ..aggregate import Retry
 from ..aggregate._answers import to_client, transient
-from ..aggregate._settle import Retry
 from ._dynamodb import KeyedTable, create_keyed_table
 from ._persist import persist
 

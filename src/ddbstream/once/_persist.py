@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from .._batch import current_context
 from .._errors import TransientError
-from ..aggregate._settle import Deadline, Retry
+from ..aggregate import Retry
+from ..aggregate._settle import Deadline
 
 __all__ = ["persist"]
 
