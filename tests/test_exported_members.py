@@ -20,6 +20,7 @@ import pytest
 PACKAGES = ["ddbstream", "ddbstream.aggregate", "ddbstream.filters", "ddbstream.runner"]
 PACKAGES += ["ddbstream.project"]
 PACKAGES += ["ddbstream.testing"]
+PACKAGES += ["ddbstream.once"]
 
 #: Exports that claim another package: the aggregate rework removes this duplicate (issue 14).
 DUPLICATES = {("ddbstream.aggregate", "TransientError")}
@@ -28,6 +29,7 @@ SURFACE = {
     "ddbstream": [
         "AggregationError", "BatchItemFailure", "BatchResponse", "BatchResult", "BatchSummary",
         "Condition", "DDBStreamError", "DataError", "DecodeError", "EmfMetrics", "EncodeError",
+        "EffectInProgress", "once",
         "EventName", "FailurePolicy", "FilterNotExpressible", "Image", "ImageValidationError",
         "InvalidPattern", "LambdaContext", "LimitExceeded", "MetricsSink", "MissingImageError",
         "ProjectionError", "project",
@@ -51,6 +53,10 @@ SURFACE = {
     "ddbstream.project": [
         "Change", "DynamoDBSink", "Failed", "MemorySink", "Outcome", "Projection",
         "ProjectionResult", "Sink", "Superseded", "Written", "version_text",
+    ],
+    "ddbstream.once": [
+        "Claim", "ClaimState", "DynamoDBOutbox", "DynamoDBStore", "Entry", "Guarantee",
+        "MemoryOutbox", "MemoryStore", "Once", "Outbox", "Store",
     ],
     "ddbstream.runner": [
         "CheckpointStore", "EventSourceMapping", "FailureFolder", "FailureRecord",

@@ -27,6 +27,7 @@ fails as a whole (Lambda then retries the whole batch, so no record is lost eith
 
 from __future__ import annotations
 
+import contextvars
 import enum
 import logging
 import threading
@@ -50,6 +51,7 @@ __all__ = [
     "DeadLetter",
     "FailurePolicy",
     "RecordFailure",
+    "current_context",
     "run_batch",
     "settle",
 ]
@@ -275,6 +277,18 @@ class _Tally:
     skipped: set[int] = field(default_factory=set)  # indexes of the failed and dead-lettered
 
 
+_CONTEXT: contextvars.ContextVar[LambdaContext | None] = contextvars.ContextVar(
+    "ddbstream_lambda_context", default=None
+)
+
+
+def current_context() -> LambdaContext | None:
+    """The Lambda context of the batch :func:`run_batch` is running on this thread (or task), so
+    that code a route calls (a once-per-key guard) can see the invocation's deadline; None
+    outside a batch or when the batch was run without a context."""
+    return _CONTEXT.get()
+
+
 def run_batch(
     entries: Sequence[StreamRecord[Any] | UnparsedRecord],
     step: Callable[[StreamRecord[Any]], object],
@@ -296,6 +310,24 @@ def run_batch(
         KeyboardInterrupt, SystemExit: from a step, unchanged.
         Exception: what ``context.get_remaining_time_in_millis()`` raised.
     """
+    token = _CONTEXT.set(context)
+    try:
+        return _run(entries, step, envelope, policy, dead_letter, context, deadline_margin_ms,
+                    route_of)  # fmt: skip
+    finally:
+        _CONTEXT.reset(token)
+
+
+def _run(
+    entries: Sequence[StreamRecord[Any] | UnparsedRecord],
+    step: Callable[[StreamRecord[Any]], object],
+    envelope: Envelope,
+    policy: FailurePolicy,
+    dead_letter: DeadLetter | None,
+    context: LambdaContext | None,
+    deadline_margin_ms: int,
+    route_of: Callable[[], str | None],
+) -> BatchRun:
     started = time.perf_counter()
     stop = policy is FailurePolicy.STOP
     tally = _Tally()

@@ -16,6 +16,7 @@ do not know ddbstream::
     ├── FilterNotExpressible(DDBStreamError, ValueError) DSL expression Lambda cannot evaluate
     ├── LimitExceeded(DDBStreamError, ValueError)        an AWS limit (filters, pattern, state)
     ├── TransientError(DDBStreamError, RuntimeError)     a write that may succeed when retried
+│   └── EffectInProgress                              another attempt holds a once-per-key claim
     └── UsageError(DDBStreamError, RuntimeError)         misuse of the API or of an environment
 
 Data errors carry ``event_id``, ``sequence_number`` and ``path`` (a tuple, like pydantic's
@@ -38,6 +39,7 @@ __all__ = [
     "DDBStreamError",
     "DataError",
     "DecodeError",
+    "EffectInProgress",
     "EncodeError",
     "FilterNotExpressible",
     "ImageValidationError",
@@ -222,3 +224,10 @@ class TransientError(DDBStreamError, RuntimeError):
     """A write that may succeed when retried: throttling, a transaction conflict, an internal
     server error, or a lost response (the write may have landed). The aggregation engine retries
     it with jittered exponential backoff; raise it from a fault hook to simulate one."""
+
+
+class EffectInProgress(TransientError):
+    """Another attempt holds the claim of a once-per-key effect (:class:`ddbstream.once.Once`)
+    and its lease has not expired: the record fails, and Lambda delivers it again later, by
+    which time that attempt has completed (the effect is then skipped) or its lease has run
+    out (the effect is claimed again)."""

@@ -18,6 +18,7 @@ import pytest
 
 from ddbstream.runner import EventSourceMapping, run
 from ddbstream.testing import read_stream
+from once._faults import PutFaults
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FAST = {"poll_interval": 0.02, "retry_delay": 0.0}
@@ -182,40 +183,55 @@ def test_the_old_user_fanout_module_still_imports_with_a_warning() -> None:
     assert callable(module.audit_handler)
 
 
+@pytest.mark.parametrize("parallelization_factor", [1, 3])
 def test_welcome_email_exactly_once(
-    make_table: Any, dynamodb_client: Any, dynamodb_env: Any, monkeypatch: pytest.MonkeyPatch
+    dynamodb_client: Any,
+    dynamodb_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    parallelization_factor: int,
 ) -> None:
     module = load("welcome_email/handler.py")
-    module.dynamodb.cache_clear()
-    users = make_table(key_schema=[{"AttributeName": "UserId", "KeyType": "HASH"}])
-    outbox = make_table(
-        key_schema=[{"AttributeName": "MessageId", "KeyType": "HASH"}], stream_view_type=None
-    )
-    monkeypatch.setenv("OUTBOX_TABLE", outbox.name)
-    for uid, name in (("u1", "Ann"), ("u2", "Bob")):
-        dynamodb_client.put_item(
-            TableName=users.name,
-            Item={"UserId": {"S": uid}, "Name": {"S": name}, "Email": {"S": f"{uid}@example.com"}},
-        )
-    dynamodb_client.put_item(
-        TableName=users.name,
-        Item={"UserId": {"S": "u1"}, "Name": {"S": "Ann B"}, "Email": {"S": "u1@example.com"}},
-    )
+    suffix = uuid.uuid4().hex[:8]
+    users, outbox = f"Users-{suffix}", f"Outbox-{suffix}"
+    monkeypatch.setenv("USERS_TABLE", users)
+    monkeypatch.setenv("OUTBOX_TABLE", outbox)
+    module.create_tables(dynamodb_client)
+    module.create_tables(dynamodb_client)  # again: nothing changes
+
+    def put(uid: str, email: str | None, name: str = "N") -> None:
+        item = {"UserId": {"S": uid}, "Name": {"S": name}}
+        if email is not None:
+            item["Email"] = {"S": email}
+        dynamodb_client.put_item(TableName=users, Item=item)
+
+    put("u1", "u1@example.com", "Ann")
+    put("u2", "u2@example.com", "Bob")
+    put("u1", "u1@example.com", "Ann B")  # a MODIFY: no new message
+    put("u3", None)  # no email on its INSERT: no message, even when one is added later
+    put("u3", "u3@example.com")
+    put("u4", "first@example.com")
+    dynamodb_client.delete_item(TableName=users, Key={"UserId": {"S": "u4"}})
+    put("u4", "second@example.com")  # created again: not welcomed twice
+    for n in range(5, 12):
+        put(f"u{n}", f"u{n}@example.com")
     mapping = EventSourceMapping(
         filter_criteria=module.FILTER_CRITERIA,
         function_response_types=("ReportBatchItemFailures",),
-        batch_size=1,
+        batch_size=3,
+        parallelization_factor=parallelization_factor,
     )
-    run(
-        redelivering(module.handler),
-        table_name=users.name,
-        mapping=mapping,
-        until_idle=True,
-        **FAST,
-    )
-    run(module.handler, table_name=users.name, mapping=mapping, until_idle=True, **FAST)  # replay
-    messages = scan(dynamodb_client, outbox.name)
-    assert [(m["MessageId"]["S"], m["To"]["S"], m["Subject"]["S"]) for m in messages] == [
-        ("welcome#u1", "u1@example.com", "Welcome, Ann!"),
-        ("welcome#u2", "u2@example.com", "Welcome, Bob!"),
-    ]
+    module.dynamodb.cache_clear()
+    script = ["throttle"] * 8 + ["lost", "throttle", "lost"]  # 8: past the retries, it fails
+    faults = PutFaults(module.dynamodb(), script)
+    try:
+        run(redelivering(module.handler), table_name=users, mapping=mapping, until_idle=True,
+            **FAST)  # fmt: skip
+    finally:
+        faults.close()
+    assert faults.script == []  # every fault was met: a record failed, a write's answer was lost
+    run(module.handler, table_name=users, mapping=mapping, until_idle=True, **FAST)  # replay
+    messages = {m["MessageId"]["S"]: m["To"]["S"] for m in scan(dynamodb_client, outbox)}
+    expected = {f"welcome#u{n}": f"u{n}@example.com" for n in (1, 2, *range(5, 12))}
+    assert messages == {**expected, "welcome#u4": "first@example.com"}
+    dynamodb_client.delete_table(TableName=users)
+    dynamodb_client.delete_table(TableName=outbox)
