@@ -168,9 +168,10 @@ def hot(args: argparse.Namespace, admin: Any) -> None:
         ("GroupLedger, Sum + Max", False, with_max),
         ("Ledger, Sum", True, {"Total": Sum("Amount")}),
     )
-    for label, ledger_table, measures in cases:
+    for case, (label, ledger_table, measures) in enumerate(cases):
         for writers in args.writers:
-            table = f"BenchHot{writers}"
+            # A table per case: one process may not give a stored attribute two definitions.
+            table = f"BenchHot{case}x{writers}"
             create(admin, table, INVOICE.target_keys)
             create(admin, table + "Ledger", [("pk", "HASH")])
             ledger = Ledger(table=table + "Ledger") if ledger_table else GroupLedger()
