@@ -3,8 +3,9 @@
 1. The invoice tutorial's ``InvoiceTransactions`` table with a NEW_AND_OLD_IMAGES stream: write
    its transactions (ABC 100 + 300, then a modify and a delete), read the real stream and print
    the decoded, typed records.
-2. Each example that ships a ``run_demo(dynamodb, streams)`` (invoice totals, score totals...)
-   runs through its handler and prints the tables as the tutorials show them.
+2. Each example that ships a ``run_demo(dynamodb, streams)`` in its ``handler.py`` or a
+   ``demo.py`` beside it (invoice totals, score totals, user fan-out, welcome email) runs
+   through its handler and prints the tables as the tutorials show them.
 
 DynamoDB Local is started for you (set ``DDBSTREAM_DYNAMODB_ENDPOINT`` to reuse a running one).
 """
@@ -118,16 +119,31 @@ def stream_records_act(dynamodb: Any, streams: Any) -> str:
 
 def example_acts() -> list[tuple[str, Any]]:
     acts = []
-    for path in sorted(EXAMPLES.glob("*/handler.py")):
-        spec = importlib.util.spec_from_file_location(f"demo_{path.parent.name}", path)
-        if spec is None or spec.loader is None:
-            continue
+    for folder in sorted(path.parent for path in EXAMPLES.glob("*/handler.py")):
+        # An example's run_demo lives in its handler.py, or in a demo.py beside it (when the
+        # handler file is shown verbatim in a tutorial page).
+        path = folder / "demo.py" if (folder / "demo.py").exists() else folder / "handler.py"
+        module = _load(path, folder)
+        if hasattr(module, "run_demo"):
+            acts.append((folder.name, module.run_demo))
+    return acts
+
+
+def _load(path: Path, folder: Path) -> Any:
+    """Import ``path`` with its folder first on ``sys.path`` (a demo.py imports its handler)."""
+    for name in ("handler", "demo"):
+        sys.modules.pop(name, None)
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(f"demo_{folder.name}", path)
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        if hasattr(module, "run_demo"):
-            acts.append((path.parent.name, module.run_demo))
-    return acts
+        return module
+    finally:
+        sys.path.remove(str(folder))
 
 
 def main() -> int:
