@@ -14,16 +14,30 @@ Example:
 
 from __future__ import annotations
 
+import base64
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from ._errors import DDBStreamError, UsageError
+from ._errors import DDBStreamError, TransientError, UsageError
 from ._lazy import require
 
-__all__ = ["AwsError", "Kind", "aws_error", "boto3", "client", "setup_errors"]
+__all__ = [
+    "AwsError",
+    "Kind",
+    "aws_error",
+    "boto3",
+    "call",
+    "client",
+    "from_client",
+    "setup_errors",
+    "to_client",
+    "transient",
+]
+
+R = TypeVar("R")
 
 Kind = Literal[
     "throttled",
@@ -188,3 +202,57 @@ def setup_errors(what: str) -> Iterator[None]:
         if error.kind == "credentials":
             raise UsageError(f"{what}: {error.message or error.code}") from exc
         raise UsageError(f"{what}: {error.code}: {error.message}") from exc
+
+
+# -- what the sinks and stores built on DynamoDB share -----------------------------------
+
+
+def transient(error: AwsError) -> TransientError:
+    """A retryable AWS error as the TransientError the exactly-once core retries."""
+    return TransientError(f"{error.code}: {error.message}")
+
+
+def call(what: str, fn: Callable[..., R], /, **params: Any) -> R:
+    """Send one request; AWS errors become :class:`TransientError` (retryable) or
+    :class:`UsageError` (anything else).
+
+    Conditional failures and cancellations are for the caller: use :func:`aws_error` on the
+    exception when it expects them.
+    """
+    try:
+        return fn(**params)
+    except Exception as exc:
+        error = aws_error(exc)
+        if error is None:
+            raise
+        if error.retryable:
+            raise transient(error) from exc
+        raise UsageError(f"{what}: {error.code}: {error.message}") from exc
+
+
+def from_client(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A descriptor as boto3's client returns it (``B`` as bytes) in Lambda's JSON form."""
+    ((tag, inner),) = value.items()
+    if tag == "B" and isinstance(inner, (bytes, bytearray)):
+        return {"B": base64.b64encode(bytes(inner)).decode("ascii")}
+    if tag == "BS":
+        return {"BS": [base64.b64encode(bytes(b)).decode("ascii") for b in inner]}
+    if tag == "M":
+        return {"M": {k: from_client(v) for k, v in inner.items()}}
+    if tag == "L":
+        return {"L": [from_client(v) for v in inner]}
+    return {tag: inner}
+
+
+def to_client(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A descriptor in Lambda's JSON form (``B`` as base64 text) as boto3's client takes it."""
+    ((tag, inner),) = value.items()
+    if tag == "B" and isinstance(inner, str):
+        return {"B": base64.b64decode(inner)}
+    if tag == "BS":
+        return {"BS": [base64.b64decode(b) for b in inner]}
+    if tag == "M":
+        return {"M": {k: to_client(v) for k, v in inner.items()}}
+    if tag == "L":
+        return {"L": [to_client(v) for v in inner]}
+    return {tag: inner}

@@ -8,8 +8,8 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 
 from ddbstream import TransientError, UsageError
-from ddbstream._aws import aws_error
-from ddbstream.aggregate._answers import call, from_client, rejection, to_client
+from ddbstream._aws import aws_error, call, from_client, to_client
+from ddbstream.aggregate._answers import rejection
 
 
 def _client_error(code: str, message: str = "m") -> ClientError:

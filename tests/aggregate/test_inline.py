@@ -51,7 +51,7 @@ def test_dynamodb_accepts_100_watermark_conditions_in_a_write_and_refuses_101(
 ) -> None:
     # The limit GroupLedger(max_items) and the sink's write size rest on, checked against
     # DynamoDB Local rather than assumed: 3 operators per watermark condition, 300 in all.
-    from ddbstream.aggregate._marks import first_value, mark_value
+    from ddbstream._marks import first_value, mark_value
     from ddbstream.aggregate._request import Update
 
     target = tables()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from ddbstream import TransientError, UsageError
+from ddbstream._marks import Mark
+from ddbstream._settle import APPLIED, Rejected, Retried, Stale, Write
 from ddbstream.aggregate import AggregateSpec, MemorySink, Sum
-from ddbstream.aggregate._marks import Mark
-from ddbstream.aggregate._settle import APPLIED, Rejected, Retried, Stale, Write
 
 SPEC: AggregateSpec[Any] = AggregateSpec("g", {"T": Sum("n")})
 

@@ -215,7 +215,7 @@ def test_the_table_is_the_projection_of_the_source_under_faults_and_lanes(
 
 def _plain(value: dict[str, Any]) -> Any:
     from ddbstream import deserialize
-    from ddbstream.aggregate._answers import from_client
+    from ddbstream._aws import from_client
 
     out = deserialize(from_client(value))
     return int(out) if isinstance(out, Decimal) and out == int(out) else out

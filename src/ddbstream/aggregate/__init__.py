@@ -12,13 +12,13 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from .._apply import AggregateResult
 from .._lazy import attach
+from .._settle import Retry
 from ._aggregator import Aggregator
 from ._measures import Additive, Measure, Sequenced
 from ._memory import MemorySink
 from ._monoids import Latest, Max, Min
-from ._result import AggregateResult
-from ._settle import Retry
 from ._sink import Sink
 from ._spec import AggregateSpec
 from ._sums import Average, Count, Sum

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any, Generic, overload
 
 from typing_extensions import TypeVar
 
+from .._apply import AggregateResult, function_name, report
 from .._errors import UsageError
 from .._event import StreamEvent
 from .._image import Image
 from .._observe import MetricsSink, resolve_metrics
 from .._records import StreamRecord
+from .._settle import Deadline
 from .._types import BatchResponse, LambdaContext
-from ._engine import function_name, report, run
+from ._engine import run
 from ._measures import Measure
-from ._result import AggregateResult
-from ._settle import Deadline
 from ._sink import Sink
 from ._spec import AggregateSpec, Deltas, GroupBy, Where
 from ._window import handle_window
@@ -317,7 +317,14 @@ class Aggregator(Generic[T]):
             namespace=self._namespace,
             deadline=self._deadline(context),
         )
-        report(result, records, metrics=self._metrics, function=function_name(context))
+        report(
+            result,
+            records,
+            metrics=self._metrics,
+            function=function_name(context),
+            logger=log,
+            component="aggregate",
+        )
         return result
 
     def handle(self, event: Any, context: LambdaContext | None = None) -> BatchResponse:

@@ -4,7 +4,7 @@ What it writes per batch depends on where the watermarks live (``ledger=``, see 
 with :class:`GroupLedger` (the default) one conditional ``UpdateItem`` per touched group
 (``_inline``); with :class:`Ledger` transactions of the groups' updates and their ledger items
 (``_transact``); with ``None`` plain ``UpdateItem``\\s and no watermark (at-least-once). boto3 is
-imported on first use; every answer is read through ``_answers`` (the one botocore boundary).
+imported on first use; every request goes through ``_aws.call`` (the one botocore boundary).
 """
 
 from __future__ import annotations
@@ -16,17 +16,16 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .._aws import call, from_client, setup_errors, to_client
 from .._aws import client as make_client
-from .._aws import setup_errors
 from .._codec import EncodeError, deserialize, serialize
 from .._errors import TransientError, UsageError
-from ._answers import call, from_client, to_client
+from .._settle import Outcome, Retry, Write
 from ._inline import MAX_PRUNED, InlineWriter
 from ._ledger import GroupLedger, Ledger
 from ._measures import Additive
 from ._request import MAX_OPERATORS
 from ._rmw import Known, is_register, read_state
-from ._settle import Outcome, Retry, Write
 from ._sink import GroupDelta, GroupRejected
 from ._transact import LedgerWriter
 

@@ -19,15 +19,15 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._aws import aws_error
+from .._aws import aws_error, call, transient
 from .._codec import EncodeError, serialize
 from .._errors import AggregationError, TransientError, UsageError
-from ._answers import call, rejection, transient
-from ._marks import MARK_PREFIX, first_value, is_mark_name, mark_value, read_mark, stale
+from .._marks import MARK_PREFIX, first_value, is_mark_name, mark_value, read_mark, stale
+from .._settle import APPLIED, Outcome, Rejected, Retried, Stale, Write
+from ._answers import rejection
 from ._measures import Additive
 from ._request import MAX_OPERATORS, Update
 from ._rmw import Known, is_register, write_state
-from ._settle import APPLIED, Outcome, Rejected, Retried, Stale, Write
 from ._sink import GroupDelta, GroupRejected
 from ._spec import AggregateSpec
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Literal
 
 from .._errors import AggregationError, TransientError, UsageError
-from ._settle import APPLIED, Outcome, Rejected, Retried, Retry, Stale, Write
+from .._settle import APPLIED, Outcome, Rejected, Retried, Retry, Stale, Write
 from ._sink import GroupDelta, GroupRejected
 
 if TYPE_CHECKING:

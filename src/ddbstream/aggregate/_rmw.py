@@ -21,8 +21,8 @@ from collections.abc import Hashable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from .._aws import from_client, to_client
 from .._codec import deserialize, serialize
-from ._answers import from_client, to_client
 from ._measures import Additive, Measure
 from ._monoids import Latest
 from ._request import Update

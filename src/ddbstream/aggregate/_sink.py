@@ -1,6 +1,6 @@
 """What the aggregation engine needs from a sink: the :class:`Sink` protocol.
 
-A sink applies :class:`~ddbstream.aggregate._settle.Write` objects to group items: each write
+A sink applies :class:`~ddbstream._settle.Write` objects to group items: each write
 adds a group's coalesced delta and sets one watermark per lane (source item), atomically, on
 condition that none of those lanes' records was applied before. It answers one outcome per
 write (applied, stale, retried, rejected, deferred: see ``_settle``), and reads totals back with
@@ -15,7 +15,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .._errors import AggregationError
-from ._settle import Outcome, Retry, Write
+from .._settle import Outcome, Retry, Write
 
 if TYPE_CHECKING:
     from ._spec import AggregateSpec

@@ -25,12 +25,12 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._aws import aws_error
+from .._aws import aws_error, call, transient
 from .._errors import TransientError, UsageError
-from ._answers import call, rejection, transient
+from .._settle import APPLIED, DEFERRED, Outcome, Rejected, Retried, Stale, Write
+from ._answers import rejection
 from ._inline import InlineWriter, read_missing
 from ._ledger import SEQ_DIGITS, Ledger
-from ._settle import APPLIED, DEFERRED, Outcome, Rejected, Retried, Stale, Write
 from ._sink import GroupDelta, GroupRejected
 from ._spec import AggregateSpec
 

@@ -18,12 +18,12 @@ from typing import Any
 from .._codec import deserialize, serialize
 from .._errors import AggregationError, DDBStreamError
 from .._event import StreamEvent
+from .._marks import lane_of
 from .._records import StreamRecord
+from .._settle import NO_DEADLINE, Deadline, Part, Tally
 from .._types import BatchResponse
 from .._window import check_state
 from ._engine import settle_in
-from ._marks import lane_of
-from ._settle import NO_DEADLINE, Deadline, Part, Tally
 from ._sink import GroupDelta, Sink
 from ._spec import AggregateSpec, Deltas
 

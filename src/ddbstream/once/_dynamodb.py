@@ -16,10 +16,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from .._aws import aws_error, setup_errors
+from .._aws import aws_error, call, setup_errors, transient
 from .._aws import client as make_client
 from .._errors import TransientError, UsageError
-from ..aggregate._answers import call, transient
 from ._store import Claim
 
 __all__ = ["DynamoDBStore", "KeyedTable", "create_keyed_table"]

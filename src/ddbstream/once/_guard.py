@@ -25,10 +25,10 @@ from typing import Any, Literal, TypeVar
 
 from .._batch import current_context, settle
 from .._errors import DataError, DDBStreamError, EffectInProgress, UsageError
+from .._marks import lane_of
 from .._records import StreamRecord
 from .._reprs import name_of, short_repr
-from ..aggregate import Retry
-from ..aggregate._marks import lane_of
+from .._settle import Retry
 from ._persist import persist
 from ._store import Claim, Store
 

@@ -16,12 +16,11 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from .._aws import aws_error
+from .._aws import aws_error, to_client, transient
 from .._codec import serialize_image
 from .._errors import EncodeError, UsageError
 from .._reprs import short_repr
-from ..aggregate import Retry
-from ..aggregate._answers import to_client, transient
+from .._settle import Retry
 from ._dynamodb import KeyedTable, create_keyed_table
 from ._persist import persist
 

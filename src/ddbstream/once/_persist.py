@@ -8,8 +8,7 @@ from typing import TypeVar
 
 from .._batch import current_context
 from .._errors import TransientError
-from ..aggregate import Retry
-from ..aggregate._settle import Deadline
+from .._settle import Deadline, Retry
 
 __all__ = ["persist"]
 

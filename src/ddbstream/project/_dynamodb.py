@@ -28,11 +28,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._aws import AwsError, aws_error, setup_errors
+from .._aws import AwsError, aws_error, setup_errors, to_client, transient
 from .._aws import client as make_client
 from .._codec import serialize_image
 from .._errors import ProjectionError, TransientError, UsageError
-from ..aggregate._answers import to_client, transient
 from ._sink import Change, Failed, Outcome, Superseded, Written, key_names
 
 __all__ = ["DynamoDBSink"]

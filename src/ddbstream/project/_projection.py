@@ -3,7 +3,7 @@
 Each record becomes one :class:`~ddbstream.project.Change` per target item it touches: the items
 the function returns for the new image are upserted, and those it returned for the old image
 and no longer returns are deleted (a REMOVE deletes them all). The changes go through the
-exactly-once core the aggregates use (``ddbstream.aggregate._settle``): one write per target
+exactly-once core the aggregates use (``ddbstream._settle``): one write per target
 item per batch (the item's newest change), versions compared by the sink, retries with backoff,
 the Lambda deadline, and a result that says what happened to every record.
 """
@@ -17,14 +17,7 @@ from typing import Any, Generic, overload
 
 from typing_extensions import TypeVar
 
-from .._codec import serialize, serialize_image
-from .._errors import DataError, MissingImageError, ProjectionError, UsageError
-from .._event import StreamEvent
-from .._image import Image
-from .._observe import MetricsSink, resolve_metrics
-from .._records import StreamRecord, bind_now
-from .._types import BatchResponse, EventName, LambdaContext
-from ..aggregate._engine import (
+from .._apply import (
     check_envelopes,
     event_id_of,
     function_name,
@@ -32,7 +25,14 @@ from ..aggregate._engine import (
     report,
     result_of,
 )
-from ..aggregate._settle import NO_DEADLINE, Deadline, Part, Retry, Tally, settle
+from .._codec import serialize, serialize_image
+from .._errors import DataError, MissingImageError, ProjectionError, UsageError
+from .._event import StreamEvent
+from .._image import Image
+from .._observe import MetricsSink, resolve_metrics
+from .._records import StreamRecord, bind_now
+from .._settle import NO_DEADLINE, Deadline, Part, Retry, Tally, settle
+from .._types import BatchResponse, EventName, LambdaContext
 from ._result import ProjectionResult
 from ._sink import Change, KeyId, Sink, key_id
 from ._writer import SinkWriter, log

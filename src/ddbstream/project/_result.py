@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..aggregate._result import AggregateResult
+from .._apply import AggregateResult
 
 __all__ = ["ProjectionResult"]
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 
 from .._errors import TransientError, UsageError
-from ..aggregate._settle import APPLIED, Outcome, Rejected, Retried, Stale, Write
+from .._settle import APPLIED, Outcome, Rejected, Retried, Stale, Write
 from ._sink import Change, Failed, Sink, Superseded, Written
 
 __all__ = ["SinkWriter", "log"]

@@ -33,7 +33,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-from .._errors import DataError, DDBStreamError, TransientError
+from ._errors import DataError, DDBStreamError, TransientError
 from ._marks import Mark
 
 __all__ = [

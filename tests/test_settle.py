@@ -1,4 +1,4 @@
-"""ddbstream.aggregate._settle: the exactly-once core, driven by scripted writers: stale parts
+"""ddbstream._settle: the exactly-once core, driven by scripted writers: stale parts
 are dropped and the rest rewritten, retries back off within the deadline and then fail, rejected
 writes fail their records alone, deferred writes are sent again, chunks respect the lane limit,
 tokens digest exactly a write's content, and every run ends."""
@@ -12,8 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ddbstream import AggregationError, TransientError
-from ddbstream.aggregate import Retry
-from ddbstream.aggregate._settle import (
+from ddbstream._settle import (
     APPLIED,
     DEFERRED,
     Deadline,
@@ -27,6 +26,7 @@ from ddbstream.aggregate._settle import (
     settle,
     token_of,
 )
+from ddbstream.aggregate import Retry
 
 FAST = Retry(attempts=3, base=0.0)
 
@@ -165,7 +165,7 @@ def test_chunks_hold_whole_lanes_within_the_limit(
 
 
 def test_tokens_digest_exactly_the_content() -> None:
-    from ddbstream.aggregate._marks import Mark
+    from ddbstream._marks import Mark
 
     marks = (Mark("a", 1, 2),)
     assert token_of("g", marks, 5) == token_of("g", marks, 5)

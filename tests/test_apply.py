@@ -1,4 +1,5 @@
-"""ddbstream.aggregate._result: the partial batch response lists every unapplied record."""
+"""ddbstream._apply: the partial batch response of an exactly-once batch lists every unapplied
+record."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ddbstream.aggregate._marks: watermark values order like the sequence numbers they hold (the
+"""ddbstream._marks: watermark values order like the sequence numbers they hold (the
 property DynamoDB's binary comparison relies on), lanes are stable and namespaced, and a
 watermark is stale exactly after the retention window."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ddbstream.aggregate._marks import (
+from ddbstream._marks import (
     LANE_CHARS,
     MARK_PREFIX,
     RETENTION_HOURS,
