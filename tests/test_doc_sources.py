@@ -28,7 +28,7 @@ def test_block_is_the_file(block: Shown) -> None:
     )
 
 
-def test_a_changed_file_is_caught(tmp_path: pytest.TempPathFactory) -> None:
+def test_a_changed_file_is_caught() -> None:
     block = BLOCKS[0]
     stale = Shown(block.page, block.title, block.section, block.body + "# edited\n", block.span)
     assert stale.body != stale.expected()

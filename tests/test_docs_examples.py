@@ -24,7 +24,6 @@ printed output and lints them with ruff. The conventions, for whoever writes a p
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,7 +34,6 @@ from pytest_examples import CodeExample, EvalExample, find_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
-_INCLUDE = re.compile(r'^\s*-{2}8<-{2}\s+"[^"]+"\s*$')
 _FIXTURES_NEEDING_DYNAMODB = (
     "make_table",
     "dynamodb_client",
@@ -49,22 +47,13 @@ def _settings(example: CodeExample) -> dict[str, str]:
     return example.prefix_settings()
 
 
-def _is_include(example: CodeExample) -> bool:
-    lines = [line for line in example.source.splitlines() if line.strip()]
-    return bool(lines) and all(_INCLUDE.match(line) for line in lines)
-
-
 def _shows_a_file(example: CodeExample) -> bool:
     return _settings(example).get("title", "").startswith("examples/")
 
 
 def page_examples(page: Path) -> list[CodeExample]:
     """The Python blocks of a page that this test runs or lints, in page order."""
-    return [
-        example
-        for example in find_examples(page)
-        if not _is_include(example) and not _shows_a_file(example)
-    ]
+    return [example for example in find_examples(page) if not _shows_a_file(example)]
 
 
 PAGES_WITH_CODE = [page for page in PAGES if page_examples(page)]
@@ -106,12 +95,6 @@ def _run_test_module(folder: Path, name: str, endpoint: str | None) -> None:
 def test_the_pages_have_examples() -> None:
     names = {page.name for page in PAGES_WITH_CODE}
     assert {"README.md", "getting-started.md", "coming-from-powertools.md", "deploy.md"} <= names
-
-
-def test_include_lines_are_recognised() -> None:
-    example = CodeExample.create('--8<-- "examples/readme/handler.py"\n')
-    assert _is_include(example)
-    assert not _is_include(CodeExample.create('print("--8<--")\n'))
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: str(p.relative_to(ROOT)))
