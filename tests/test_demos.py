@@ -15,20 +15,27 @@ pytestmark = pytest.mark.dynamodb_local
 
 
 def _demo(name: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Import ``examples/<name>/demo.py`` (which imports its ``handler``) and forget both
+    modules after, so that no other test imports this example's ``handler`` by mistake."""
     folder = EXAMPLES / name
-    for module in ("handler", "demo"):
-        monkeypatch.delitem(sys.modules, module, raising=False)
-    monkeypatch.syspath_prepend(str(folder))
     for variable in ("USERS_TABLE", "USER_SEARCH_TABLE", "OUTBOX_TABLE"):
         monkeypatch.setenv(variable, "unset")  # restored after the test, whatever the demo sets
-    spec = importlib.util.spec_from_file_location(f"test_demo_{name}", folder / "demo.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for cached in ("handler", "demo"):
-        monkeypatch.delitem(sys.modules, cached, raising=False)
-    return module
+    before = {
+        module: sys.modules.pop(module) for module in ("handler", "demo") if module in sys.modules
+    }
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(f"test_demo_{name}", folder / "demo.py")
+        assert spec is not None
+        assert spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(folder))
+        for cached in ("handler", "demo"):
+            sys.modules.pop(cached, None)
+        sys.modules.update(before)
 
 
 def test_user_fanout_demo_keeps_exactly_the_live_users(

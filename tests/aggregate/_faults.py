@@ -27,8 +27,17 @@ class Faults:
         code: str = "ThrottlingException",
     ) -> None:
         """Faults drawn from ``data`` (up to ``budget``), or taken in order from ``script``
-        (entries like ``"before:fault"``, ``"after:crash"``, ``"after:ok"``)."""
-        self.data, self.left, self.client = data, budget, client
+        (entries like ``"before:fault"``, ``"after:crash"``, ``"after:ok"``).
+
+        The drawn faults are drawn here, all at once, and handed to the requests in the order
+        they are sent: how many requests a run sends depends on DynamoDB Local's answers, and
+        drawing per request would make Hypothesis's data generation depend on them.
+        """
+        self.left, self.client = budget, client
+        self.plan: list[str] = []
+        if data is not None and budget > 0:
+            kinds = st.sampled_from(("ok", "ok", "fault", "crash"))
+            self.plan = data.draw(st.lists(kinds, max_size=4 * budget), label="faults")
         self.script = list(script or [])
         self.operations = tuple(operations)
         self.code = code
@@ -49,9 +58,9 @@ class Faults:
             if self.script[0].startswith(phase + ":"):
                 return self.script.pop(0).split(":")[1]
             return "ok"
-        if self.data is None or self.left <= 0:
+        if not self.plan or self.left <= 0:
             return "ok"
-        kind = self.data.draw(st.sampled_from(("ok", "ok", "fault", "crash")), label=phase)
+        kind = self.plan.pop(0)
         if kind != "ok":
             self.left -= 1
         return kind

@@ -31,11 +31,14 @@ FIXTURES = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 class AwsFaults:
-    """botocore hooks drawing, for each write, nothing, a throttle (before it is sent) or a
-    lost answer (after it landed), up to ``budget`` faults."""
+    """botocore hooks giving each write nothing, a throttle (before it is sent) or a lost
+    answer (after it landed), up to ``budget`` faults. The plan is drawn up front: how many
+    requests a run sends depends on DynamoDB Local's answers, and drawing per request would make
+    Hypothesis's data generation depend on them."""
 
     def __init__(self, client: Any, data: st.DataObject, budget: int = 3) -> None:
-        self.client, self.data, self.left = client, data, budget
+        self.client, self.left = client, budget
+        self.plan = data.draw(st.lists(st.integers(0, 3), max_size=8 * budget), label="faults")
         for op in OPERATIONS:
             client.meta.events.register(f"before-call.dynamodb.{op}", self.before)
             client.meta.events.register(f"after-call.dynamodb.{op}", self.after)
@@ -46,7 +49,7 @@ class AwsFaults:
             self.client.meta.events.unregister(f"after-call.dynamodb.{op}", self.after)
 
     def _fault(self, label: str) -> bool:
-        if self.left <= 0 or self.data.draw(st.integers(0, 3), label=label) != 0:
+        if self.left <= 0 or not self.plan or self.plan.pop(0) != 0:
             return False
         self.left -= 1
         return True
