@@ -5,7 +5,9 @@ it elsewhere) and slow to import, so it is imported here, on first use, and nowh
 that botocore raises are read here too: :func:`aws_error` turns any exception into an
 :class:`AwsError` (its code, message and :data:`Kind`) or ``None`` when it did not come from AWS,
 so callers decide by kind, from one table, instead of matching class names and codes
-themselves. httpx's ``map_httpcore_exceptions`` is the model.
+themselves. httpx's ``map_httpcore_exceptions`` is the model. What every DynamoDB sink and store
+shares lives here as well: :func:`call` (one request, its errors mapped to ours) and the
+descriptors in the client's shape (:func:`to_client`, :func:`from_client`: ``B`` as bytes).
 
 Example:
     >>> aws_error(ValueError("not from AWS")) is None
