@@ -116,8 +116,8 @@ coldstart: $(STAMP)
 package-size: $(STAMP)
 	$(PY) bench/package_size.py
 
-# Long hardening run: every tests/fuzz target with 20,000 inputs, and how many each one ran.
-# The hardening targets with many inputs each (FUZZ_EXAMPLES, default 20,000), in parallel.
+# Long hardening run: every tests/fuzz target with FUZZ_EXAMPLES inputs (default 20,000), in
+# parallel, and how many each one ran.
 FUZZ_EXAMPLES ?= 20000
 fuzz: $(STAMP) dynamodb-local
 	HYPOTHESIS_PROFILE=fuzz DDBSTREAM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/fuzz \
