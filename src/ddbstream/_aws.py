@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from types import ModuleType
@@ -34,6 +35,7 @@ __all__ = [
     "call",
     "client",
     "from_client",
+    "lazy_dynamodb",
     "setup_errors",
     "to_client",
     "transient",
@@ -207,6 +209,20 @@ def setup_errors(what: str) -> Iterator[None]:
 
 
 # -- what the sinks and stores built on DynamoDB share -----------------------------------
+
+_LAZY_LOCK = threading.Lock()
+
+
+def lazy_dynamodb(owner: Any, attribute: str = "_client") -> Any:
+    """The DynamoDB client in ``owner.<attribute>``, made there on first use if it is None:
+    once, whichever thread asks first, with botocore's parameter validation off (DynamoDB
+    validates every request anyway). Sinks and stores take a client or make their own this way.
+    """
+    if getattr(owner, attribute) is None:
+        with _LAZY_LOCK, setup_errors("creating a DynamoDB client"):
+            if getattr(owner, attribute) is None:
+                setattr(owner, attribute, client("dynamodb", validate=False))
+    return getattr(owner, attribute)
 
 
 def transient(error: AwsError) -> TransientError:

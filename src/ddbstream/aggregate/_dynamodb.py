@@ -10,14 +10,12 @@ imported on first use; every request goes through ``_aws.call`` (the one botocor
 from __future__ import annotations
 
 import datetime as _dt
-import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from .._aws import call, from_client, setup_errors, to_client
-from .._aws import client as make_client
+from .._aws import call, from_client, lazy_dynamodb, to_client
 from .._codec import EncodeError, deserialize, serialize
 from .._errors import TransientError, UsageError
 from .._settle import Outcome, Retry, Write
@@ -36,7 +34,6 @@ __all__ = ["DynamoDBSink"]
 
 _DEFAULT_RETRY = Retry()
 _DEFAULT_LEDGER = GroupLedger()
-_CLIENT_LOCK = threading.Lock()
 _NO_MARKS_LANES = 10_000
 
 
@@ -172,11 +169,7 @@ class DynamoDBSink:
     @property
     def client(self) -> Any:
         """The boto3 client (created on first use)."""
-        if self._client is None:
-            with _CLIENT_LOCK, setup_errors("creating a DynamoDB client"):
-                if self._client is None:
-                    self._client = make_client("dynamodb", validate=False)
-        return self._client
+        return lazy_dynamodb(self)
 
     def commit(
         self, spec: AggregateSpec[Any], writes: Sequence[Write[GroupDelta]]

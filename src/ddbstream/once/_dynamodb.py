@@ -11,19 +11,16 @@ is still the attempt's; releasing a ``DeleteItem`` on the same condition.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from .._aws import aws_error, call, setup_errors, transient
-from .._aws import client as make_client
+from .._aws import aws_error, call, lazy_dynamodb, setup_errors, transient
 from .._errors import TransientError, UsageError
 from ._store import Claim
 
 __all__ = ["DynamoDBStore", "KeyedTable", "create_keyed_table"]
 
-_CLIENT_LOCK = threading.Lock()
 _STATUS = {"RUNNING": "running", "DONE": "done", "FAILED": "failed"}
 
 
@@ -51,11 +48,7 @@ class KeyedTable:
     @property
     def client(self) -> Any:
         """The boto3 client (created on first use)."""
-        if self._client is None:
-            with _CLIENT_LOCK, setup_errors("creating a DynamoDB client"):
-                if self._client is None:
-                    self._client = make_client("dynamodb", validate=False)
-        return self._client
+        return lazy_dynamodb(self)
 
 
 class DynamoDBStore(KeyedTable):

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .._aws import AwsError, aws_error, setup_errors, to_client, transient
-from .._aws import client as make_client
+from .._aws import AwsError, aws_error, lazy_dynamodb, setup_errors, to_client, transient
 from .._codec import serialize_image
 from .._errors import ProjectionError, TransientError, UsageError
 from ._sink import Change, Failed, Outcome, Superseded, Written, key_names
@@ -43,7 +41,6 @@ EXPIRES = "_expires"
 #: The partition key of the tombstone table: ``<table>#<key as JSON descriptors>``.
 TOMBSTONE_KEY = "Target"
 _NEWER = "attribute_not_exists(#v) OR #v < :v"
-_CLIENT_LOCK = threading.Lock()
 _VALUE_ERRORS = ("size", "empty", "too large", "exceeds", "length", "invalid utf")
 
 
@@ -142,11 +139,7 @@ class DynamoDBSink:
     @property
     def client(self) -> Any:
         """The boto3 client (created on first use)."""
-        if self._client is None:
-            with _CLIENT_LOCK, setup_errors("creating a DynamoDB client"):
-                if self._client is None:
-                    self._client = make_client("dynamodb", validate=False)
-        return self._client
+        return lazy_dynamodb(self)
 
     # -- set-up -----------------------------------------------------------------------------
 
