@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError, ConnectionClosedError
 from hypothesis import strategies as st
 
-from ._simulate import Crash
+from _delivery import Crash
 
 WRITES = ("TransactWriteItems", "UpdateItem")
 

@@ -3,15 +3,13 @@ deliveries), and compute the totals the final table implies."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
 from ddbstream.aggregate import Aggregator, Count, Sum
-
-from ._simulate import Crash
 
 GROUPED_ITEMS = st.fixed_dictionaries(
     {"n": st.integers(-50, 50).map(lambda n: Decimal(n).scaleb(-1))},
@@ -41,23 +39,3 @@ def expected_from(final_table: Mapping[Any, Mapping[str, Any]]) -> dict[Any, dic
         for g, values in out.items()
         if any(values.values())
     }
-
-
-def play(
-    schedule: Any,
-    handle: Callable[[dict[str, Any]], Any],
-    arm_crash: Callable[[int | None], None],
-) -> None:
-    """Run every delivery: ``fail_at`` processes only the records before it (the rest count as
-    failed); ``crash_after_writes`` arms the sink to crash after that many landed writes."""
-    for delivery in schedule:
-        batch = list(delivery.batch)
-        if delivery.fail_at is not None:
-            batch = batch[: delivery.fail_at]
-        arm_crash(delivery.crash_after_writes)
-        try:
-            handle({"Records": batch})
-        except Crash:
-            pass
-        finally:
-            arm_crash(None)

@@ -16,14 +16,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from _delivery import Crash
 from ddbstream.testing import EventBuilder
 
 GROUPS = ("A", "B", "C")
 ITEMS = tuple(f"t{i}" for i in range(6))
-
-
-class Crash(Exception):
-    """The handler died (timeout, out of memory...): Lambda redelivers the whole batch."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _delivery import Crash
 from ddbstream import AggregationError, TransientError, UsageError
 from ddbstream.aggregate import (
     Aggregator,
@@ -30,7 +31,7 @@ from ddbstream.testing import EventBuilder
 
 from ._ddb import FAST, FIXTURES, B, invoice, totals, where
 from ._faults import Faults
-from ._simulate import Crash, deliver, histories
+from ._simulate import deliver, histories
 
 
 @FIXTURES
@@ -382,9 +383,10 @@ def test_a_tumbling_window_is_written_once_per_shard_and_window(
 def test_totals_are_exact_on_dynamodb_local_through_testing_kit_schedules(
     dynamodb_client: Any, tables: Any, data: st.DataObject
 ) -> None:
+    from _delivery import play
     from ddbstream.testing.strategies import change_histories, deliveries
 
-    from ._kit import GROUPED_ITEMS, expected_from, kit_aggregator, play
+    from ._kit import GROUPED_ITEMS, expected_from, kit_aggregator
 
     history = data.draw(
         change_histories(

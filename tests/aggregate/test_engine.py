@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _delivery import Crash
 from ddbstream import AggregationError, TransientError, UsageError
 from ddbstream.aggregate import Aggregator, Count, MemorySink, Retry, Sum
 from ddbstream.testing import EventBuilder, kinesis_event
 
-from ._simulate import Crash, deliver, fault_hook, histories
+from ._simulate import deliver, fault_hook, histories
 
 
 def _where(image: Any) -> bool:
@@ -155,9 +156,10 @@ def test_records_that_cancel_out_still_leave_their_watermarks() -> None:
 
 @given(data=st.data(), factor=st.integers(1, 3))
 def test_totals_are_exact_through_testing_kit_schedules(data, factor) -> None:
+    from _delivery import play
     from ddbstream.testing.strategies import change_histories, deliveries
 
-    from ._kit import GROUPED_ITEMS, expected_from, kit_aggregator, play
+    from ._kit import GROUPED_ITEMS, expected_from, kit_aggregator
 
     history = data.draw(
         change_histories(

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from _delivery import Crash
 from ddbstream.filters import FilterCriteria
 from ddbstream.testing import read_stream
 
 from ._faults import Faults
-from ._simulate import Crash
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

@@ -8,14 +8,12 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from _delivery import Crash
+
 ITEMS = st.fixed_dictionaries(
     {"n": st.integers(-3, 3)}, optional={"tag": st.sampled_from(["x", "y"]), "hide": st.just(True)}
 )
 KEYS = st.sampled_from([{"pk": k} for k in "abc"])
-
-
-class Crash(Exception):
-    """The handler died between writes: Lambda redelivers the whole batch."""
 
 
 def copy_of(image: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,24 +43,6 @@ def expected(
             [] if produced is None else [produced] if isinstance(produced, dict) else produced
         )
     return sorted(out, key=lambda i: str(i["pk"]))
-
-
-def play(
-    schedule: Any, handle: Callable[[dict[str, Any]], Any], arm: Callable[[int | None], None]
-) -> None:
-    """Run every delivery: ``fail_at`` processes only the records before it (the rest count as
-    failed); ``crash_after_writes`` arms the sink to crash after that many landed writes."""
-    for delivery in schedule:
-        batch = list(delivery.batch)
-        if delivery.fail_at is not None:
-            batch = batch[: delivery.fail_at]
-        arm(delivery.crash_after_writes)
-        try:
-            handle({"Records": batch})
-        except Crash:
-            pass
-        finally:
-            arm(None)
 
 
 class Armed:

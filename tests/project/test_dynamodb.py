@@ -14,13 +14,14 @@ from botocore.exceptions import ClientError, ConnectionClosedError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _delivery import Crash, play
 from ddbstream import UsageError
 from ddbstream.aggregate import Retry
 from ddbstream.project import DynamoDBSink, Projection
 from ddbstream.testing import EventBuilder
 from ddbstream.testing.strategies import change_histories, deliveries
 
-from ._kit import ITEMS, KEYS, Armed, Crash, copy_of, expected, moving, play
+from ._kit import ITEMS, KEYS, Armed, copy_of, expected, moving
 
 FAST = Retry(attempts=6, base=0.0)
 FIXTURES = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])

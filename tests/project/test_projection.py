@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _delivery import Crash, play
 from ddbstream import ProjectionError, TransientError, UsageError
 from ddbstream.aggregate import Retry
 from ddbstream.project import (
@@ -25,7 +26,7 @@ from ddbstream.project import (
 from ddbstream.testing import EventBuilder, FakeLambdaContext
 from ddbstream.testing.strategies import change_histories, deliveries
 
-from ._kit import ITEMS, KEYS, Armed, Crash, copy_of, expected, moving, play
+from ._kit import ITEMS, KEYS, Armed, copy_of, expected, moving
 
 B = EventBuilder("Users", keys=("UserId",))
 
